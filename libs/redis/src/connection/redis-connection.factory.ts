@@ -1,0 +1,47 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
+
+/** Either kind of client the module hands out. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Creates the ioredis client for a resolved connection. Clients are created with `lazyConnect`; the registry
+ * connects them so that startup can be bounded by `connectTimeout`.
+ */
+export function createRedisClient(connection: ResolvedRedisConnection): RedisClient {
+  if (connection.kind === 'cluster') return new Cluster(connection.nodes, connection.options);
+  return new Redis(connection.options);
+}
+
+/**
+ * Resolves once `client` is ready, or rejects with the last connection error seen when `timeoutMs` passes first.
+ * ioredis keeps retrying in the background; on rejection the caller decides whether to disconnect.
+ */
+export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (error: Error) => {
+      lastError = error;
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+    };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(lastError ?? new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on('ready', onReady);
+    client.on('error', onError);
+    if (client.status === 'wait') {
+      // connect() rejects on the first failed attempt while ioredis retries; the 'ready' event is what counts.
+      client.connect().catch(onError);
+    }
+  });
+}

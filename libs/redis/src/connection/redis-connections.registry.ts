@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { RedisConnectionError } from '../errors/redis-connection.error.js';
+import { RedisOptionsError } from '../errors/redis-options.error.js';
+import type { ResolvedRedisConnection, ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import { REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
+import {
+  CONNECTION_CLOSE_FAILED,
+  CONNECTION_NOT_CONFIGURED,
+  CONNECTION_NOT_READY,
+  STARTING_DEGRADED,
+} from '../redis.messages.js';
+import { redactSecrets } from '../utils/redact.js';
+import { connectionSecrets, describeConnection } from './describe-connection.js';
+import { createRedisClient, type RedisClient, waitUntilReady } from './redis-connection.factory.js';
+
+/** How long a graceful `QUIT` may take at shutdown before the socket is simply closed. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/**
+ * Owns every connection the module opens: creates them at startup (bounded by `connectTimeout`), creates a
+ * subscriber connection only when something asks for one, logs connection trouble once per outage with secrets
+ * scrubbed, and closes them all at application shutdown.
+ */
+@Injectable()
+export class RedisConnectionsRegistry implements OnApplicationShutdown {
+  private readonly logger = new Logger('RedisModule');
+  private readonly clients = new Map<string, Promise<RedisClient>>();
+  private readonly subscribers = new Map<string, RedisClient>();
+  /** Every client opened, with the label used in logs. */
+  private readonly opened = new Map<RedisClient, string>();
+
+  constructor(@Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions) {}
+
+  /** The names of the configured connections. */
+  get names(): string[] {
+    return [...this.options.connections.keys()];
+  }
+
+  /** Opens (once) and returns the named connection; fails fast unless `startDegraded` is set. */
+  connect(name: string): Promise<RedisClient> {
+    let pending = this.clients.get(name);
+    if (!pending) {
+      pending = this.open(this.resolved(name));
+      this.clients.set(name, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A dedicated connection for SUBSCRIBE / blocking commands, duplicated from the named connection on first use
+   * (a connection in subscriber mode cannot run other commands).
+   */
+  async getSubscriber(name: string): Promise<RedisClient> {
+    const existing = this.subscribers.get(name);
+    if (existing) return existing;
+    const main = await this.connect(name);
+    const subscriber = main.duplicate();
+    this.subscribers.set(name, subscriber);
+    this.track(subscriber, this.resolved(name), `${name} (subscriber)`);
+    await waitUntilReady(subscriber, this.resolved(name).connectTimeout).catch(() => undefined);
+    return subscriber;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.closeAll();
+  }
+
+  /** Closes every connection this registry opened: QUIT when ready, plain disconnect otherwise. */
+  async closeAll(): Promise<void> {
+    const clients = [...this.opened];
+    this.opened.clear();
+    this.clients.clear();
+    this.subscribers.clear();
+    await Promise.all(clients.map(([client, label]) => this.close(client, label)));
+  }
+
+  private resolved(name: string): ResolvedRedisConnection {
+    const connection = this.options.connections.get(name);
+    if (!connection) throw new RedisOptionsError(CONNECTION_NOT_CONFIGURED(name), `connections.${name}`);
+    return connection;
+  }
+
+  private async open(connection: ResolvedRedisConnection): Promise<RedisClient> {
+    const client = createRedisClient(connection);
+    this.track(client, connection, connection.name);
+    try {
+      await waitUntilReady(client, connection.connectTimeout);
+      return client;
+    } catch (error) {
+      const target = describeConnection(connection);
+      const reason = redactSecrets(error instanceof Error ? error.message : String(error), connectionSecrets(connection));
+      if (this.options.startDegraded) {
+        this.logger.warn(STARTING_DEGRADED(connection.name, target, connection.connectTimeout, reason));
+        return client;
+      }
+      await this.closeAll();
+      throw new RedisConnectionError(
+        CONNECTION_NOT_READY(connection.name, target, connection.connectTimeout, reason),
+        connection.name,
+        target,
+      );
+    }
+  }
+
+  /** Logs the first error of an outage and the recovery, never every retry, and never a secret. */
+  private track(client: RedisClient, connection: ResolvedRedisConnection, label: string): void {
+    this.opened.set(client, label);
+    const secrets = connectionSecrets(connection);
+    let failing = false;
+    let wasReady = false;
+    client.on('error', (error: Error) => {
+      if (failing || !wasReady) return;
+      failing = true;
+      this.logger.warn(
+        `Redis connection "${label}" (${describeConnection(connection)}) failed: ${redactSecrets(error.message, secrets)}; reconnecting.`,
+      );
+    });
+    client.on('ready', () => {
+      if (failing) this.logger.log(`Redis connection "${label}" is ready again.`);
+      failing = false;
+      wasReady = true;
+    });
+  }
+
+  private async close(client: RedisClient, label: string): Promise<void> {
+    if (client.status !== 'ready') {
+      client.disconnect();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.quit(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`QUIT took over ${QUIT_TIMEOUT_MS} ms`)), QUIT_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.warn(CONNECTION_CLOSE_FAILED(label, error instanceof Error ? error.message : String(error)));
+      client.disconnect();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { RedisConnectionsRegistry } from './connection/redis-connections.registry.js';
+import { RedisKeyspace } from './keyspace/redis-keyspace.js';
+import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
+import { resolveRedisOptions } from './options/resolve-redis-options.js';
+import { DEFAULT_REDIS_CONNECTION, getRedisConnectionToken, REDIS_RESOLVED_OPTIONS } from './redis.constants.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  REDIS_MODULE_OPTIONS,
+} from './redis.module-definition.js';
+
+const coreProviders: Provider[] = [
+  {
+    provide: REDIS_RESOLVED_OPTIONS,
+    useFactory: (raw: RedisModuleOptions) => resolveRedisOptions(raw),
+    inject: [REDIS_MODULE_OPTIONS],
+  },
+  RedisConnectionsRegistry,
+  RedisKeyspace,
+];
+
+function connectionProviders(names: string[]): Provider[] {
+  return [...new Set([DEFAULT_REDIS_CONNECTION, ...names])].map((name) => ({
+    provide: getRedisConnectionToken(name),
+    useFactory: (registry: RedisConnectionsRegistry) => registry.connect(name),
+    inject: [RedisConnectionsRegistry],
+  }));
+}
+
+function withConnections(definition: DynamicModule, names: string[]): DynamicModule {
+  const connections = connectionProviders(names);
+  const exported = [...coreProviders.slice(1), ...connections.map((p) => (p as { provide: string }).provide)];
+  return {
+    ...definition,
+    providers: [...(definition.providers ?? []), ...coreProviders, ...connections],
+    exports: [...(definition.exports ?? []), REDIS_RESOLVED_OPTIONS, ...exported],
+  };
+}
+
+/**
+ * Connects a Nest application to Redis (single node, Sentinel or Cluster) and provides the clients and the
+ * library's services. Global by default.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [RedisModule.forRoot({ url: 'redis://127.0.0.1:6379', keyPrefix: 'booking:' })],
+ * })
+ * export class AppModule {}
+ * ```
+ * @example
+ * ```ts
+ * RedisModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ url: config.getOrThrow('REDIS_URL'), keyPrefix: 'booking:' }),
+ * })
+ * ```
+ */
+@Module({})
+export class RedisModule extends ConfigurableModuleClass {
+  /** Configures the module with static options; named connections come from `options.connections`. */
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    const names = [...Object.keys(options.connections ?? {}), ...(options.connectionNames ?? [])];
+    return withConnections(super.forRoot(options), names);
+  }
+
+  /** Configures the module from a factory, class or existing provider; name extra connections in `connectionNames`. */
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withConnections(super.forRootAsync(options), options.connectionNames ?? []);
+  }
+}

@@ -16,7 +16,7 @@ export default {
     '^@app/redis$': '<rootDir>/libs/redis/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalSetup: '<rootDir>/test/global-setup.mjs',
   testTimeout: 30_000,
   maxWorkers: 2,
 };

@@ -50,13 +50,27 @@ export async function ensureRedis(
   }
   const result = spawnSync(
     'redis-server',
-    ['--daemonize', 'yes', '--bind', host === 'localhost' ? '127.0.0.1' : host, '--port', String(port), '--save', '', '--appendonly', 'no'],
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      host === 'localhost' ? '127.0.0.1' : host,
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
     { encoding: 'utf8' },
   );
-  if (result.status !== 0) throw new Error(`redis-server failed to start on port ${port}: ${result.stderr || result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`redis-server failed to start on port ${port}: ${result.stderr || result.stdout}`);
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers(host, port)) {
-      log(`No Redis was listening on ${host}:${port}: started a local redis-server there (stop it with: redis-cli -p ${port} shutdown).`);
+      log(
+        `No Redis was listening on ${host}:${port}: started a local redis-server there (stop it with: redis-cli -p ${port} shutdown).`,
+      );
       return { url, started: true };
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -88,7 +88,18 @@ export class RedisServerProcess {
   }
 
   private async launch(): Promise<void> {
-    const base = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    const base = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ];
     let args: string[];
     if (this.options.sentinelConfig !== undefined) {
       const configPath = join(this.dir, 'sentinel.conf');

@@ -4,6 +4,9 @@ export const DEFAULT_REDIS_CONNECTION = 'default';
 /** Injection token of the validated, normalised module options ({@link ResolvedRedisOptions}). */
 export const REDIS_RESOLVED_OPTIONS = '@localcloudlab/nest-redis:resolved-options';
 
+/** Internal: the connection names the module provides tokens for (validated against the options at startup). */
+export const REDIS_CONNECTION_NAMES = '@localcloudlab/nest-redis:connection-names';
+
 /**
  * Injection token of a Redis connection.
  *

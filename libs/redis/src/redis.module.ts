@@ -3,7 +3,12 @@ import { RedisConnectionsRegistry } from './connection/redis-connections.registr
 import { RedisKeyspace } from './keyspace/redis-keyspace.js';
 import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
 import { resolveRedisOptions } from './options/resolve-redis-options.js';
-import { DEFAULT_REDIS_CONNECTION, getRedisConnectionToken, REDIS_RESOLVED_OPTIONS } from './redis.constants.js';
+import {
+  DEFAULT_REDIS_CONNECTION,
+  getRedisConnectionToken,
+  REDIS_CONNECTION_NAMES,
+  REDIS_RESOLVED_OPTIONS,
+} from './redis.constants.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -22,19 +27,25 @@ const coreProviders: Provider[] = [
 ];
 
 function connectionProviders(names: string[]): Provider[] {
-  return [...new Set([DEFAULT_REDIS_CONNECTION, ...names])].map((name) => ({
+  return names.map((name) => ({
     provide: getRedisConnectionToken(name),
     useFactory: (registry: RedisConnectionsRegistry) => registry.connect(name),
     inject: [RedisConnectionsRegistry],
   }));
 }
 
-function withConnections(definition: DynamicModule, names: string[]): DynamicModule {
+function withConnections(definition: DynamicModule, requested: string[]): DynamicModule {
+  const names = [...new Set([DEFAULT_REDIS_CONNECTION, ...requested])];
   const connections = connectionProviders(names);
   const exported = [...coreProviders.slice(1), ...connections.map((p) => (p as { provide: string }).provide)];
   return {
     ...definition,
-    providers: [...(definition.providers ?? []), ...coreProviders, ...connections],
+    providers: [
+      ...(definition.providers ?? []),
+      ...coreProviders,
+      { provide: REDIS_CONNECTION_NAMES, useValue: names },
+      ...connections,
+    ],
     exports: [...(definition.exports ?? []), REDIS_RESOLVED_OPTIONS, ...exported],
   };
 }

@@ -24,7 +24,7 @@ export function describeConnection(connection: ResolvedRedisConnection): string 
 
 /** The secrets a connection's options hold, for scrubbing driver messages before they are logged. */
 export function connectionSecrets(connection: ResolvedRedisConnection): string[] {
-  const options = connection.kind === 'cluster' ? connection.options.redisOptions ?? {} : connection.options;
+  const options = connection.kind === 'cluster' ? (connection.options.redisOptions ?? {}) : connection.options;
   const sentinelPassword = connection.kind === 'sentinel' ? connection.options.sentinelPassword : undefined;
   return [options.password, sentinelPassword].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

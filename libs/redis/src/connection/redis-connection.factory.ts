@@ -28,6 +28,11 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
       clearTimeout(timer);
       client.off('ready', onReady);
       client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(lastError ?? new Error('the connection was closed before it became ready'));
     };
     const onReady = () => {
       cleanup();
@@ -39,6 +44,7 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
     }, timeoutMs);
     client.on('ready', onReady);
     client.on('error', onError);
+    client.on('end', onEnd);
     if (client.status === 'wait') {
       // connect() rejects on the first failed attempt while ioredis retries; the 'ready' event is what counts.
       client.connect().catch(onError);

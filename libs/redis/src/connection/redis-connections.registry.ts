@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
 import type { ResolvedRedisConnection, ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
-import { REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
+import { REDIS_CONNECTION_NAMES, REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import {
   CONNECTION_CLOSE_FAILED,
   CONNECTION_NOT_CONFIGURED,
@@ -29,7 +29,13 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
   /** Every client opened, with the label used in logs. */
   private readonly opened = new Map<RedisClient, string>();
 
-  constructor(@Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions) {}
+  constructor(
+    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
+    @Inject(REDIS_CONNECTION_NAMES) injectedNames: string[],
+  ) {
+    // Checked before any connection opens, so a misconfigured name fails startup without leaving sockets behind.
+    injectedNames.forEach((name) => this.resolved(name));
+  }
 
   /** The names of the configured connections. */
   get names(): string[] {
@@ -88,7 +94,10 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
       return client;
     } catch (error) {
       const target = describeConnection(connection);
-      const reason = redactSecrets(error instanceof Error ? error.message : String(error), connectionSecrets(connection));
+      const reason = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        connectionSecrets(connection),
+      );
       if (this.options.startDegraded) {
         this.logger.warn(STARTING_DEGRADED(connection.name, target, connection.connectTimeout, reason));
         return client;

@@ -2,13 +2,7 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { CONFLICTING_OPTIONS } from '../redis.messages.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
 import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
-import {
-  fail,
-  optionalDuration,
-  optionalObject,
-  optionalString,
-  rejectUnknownKeys,
-} from './option-checks.js';
+import { fail, optionalDuration, optionalObject, optionalString, rejectUnknownKeys } from './option-checks.js';
 
 export const CONNECTION_OPTION_KEYS = [
   'url',
@@ -24,6 +18,11 @@ export const CONNECTION_OPTION_KEYS = [
 
 /** @default 5000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * ioredis waits this long for a half-closed socket before destroying it; its 2 s default keeps a process alive
+ * after a failed startup or a shutdown during an outage.
+ */
+const DEFAULT_DISCONNECT_TIMEOUT_MS = 200;
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 6379;
 
@@ -120,8 +119,7 @@ export function resolveConnectionOptions(
   const sentinelPassword = optionalString(raw.sentinelPassword, at('sentinelPassword'));
   const cluster = optionalObject(raw.cluster, at('cluster'));
   const connectTimeout =
-    optionalDuration(raw.connectTimeout, at('connectTimeout'), { min: 1, max: 600_000 }) ??
-    DEFAULT_CONNECT_TIMEOUT_MS;
+    optionalDuration(raw.connectTimeout, at('connectTimeout'), { min: 1, max: 600_000 }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const connectionName = `${clientName}:${name}`;
 
   if (redisOptions && 'keyPrefix' in redisOptions) {
@@ -133,7 +131,8 @@ export function resolveConnectionOptions(
 
   if (cluster) {
     const others = ['url', 'sentinels', 'redisOptions'].filter((k) => raw[k] !== undefined);
-    if (others.length > 0) throw new RedisOptionsError(CONFLICTING_OPTIONS(at('cluster'), others.map(at)), at('cluster'));
+    if (others.length > 0)
+      throw new RedisOptionsError(CONFLICTING_OPTIONS(at('cluster'), others.map(at)), at('cluster'));
     rejectUnknownKeys(cluster, ['nodes', 'options'], at('cluster'));
     const nodes = parseNodeList(cluster.nodes, at('cluster.nodes'));
     const clusterOptions = (optionalObject(cluster.options, at('cluster.options')) ?? {}) as ClusterOptions;
@@ -148,6 +147,7 @@ export function resolveConnectionOptions(
       lazyConnect: true,
       redisOptions: {
         connectTimeout,
+        disconnectTimeout: DEFAULT_DISCONNECT_TIMEOUT_MS,
         ...clusterOptions.redisOptions,
         ...(username !== undefined && { username }),
         ...(password !== undefined && { password }),
@@ -158,11 +158,14 @@ export function resolveConnectionOptions(
   }
 
   if (raw.sentinels !== undefined) {
-    if (url !== undefined) throw new RedisOptionsError(CONFLICTING_OPTIONS(at('sentinels'), [at('url')]), at('sentinels'));
+    if (url !== undefined)
+      throw new RedisOptionsError(CONFLICTING_OPTIONS(at('sentinels'), [at('url')]), at('sentinels'));
     const sentinels = parseNodeList(raw.sentinels, at('sentinels'));
-    if (sentinelName === undefined) fail(at('name'), 'the master group name the sentinels watch (required with "sentinels")');
+    if (sentinelName === undefined)
+      fail(at('name'), 'the master group name the sentinels watch (required with "sentinels")');
     const options: RedisOptions = {
       connectTimeout,
+      disconnectTimeout: DEFAULT_DISCONNECT_TIMEOUT_MS,
       ...(redisOptions as RedisOptions | undefined),
       sentinels,
       name: sentinelName,
@@ -174,13 +177,15 @@ export function resolveConnectionOptions(
     };
     return { kind: 'sentinel', name, connectTimeout, options };
   }
-  if (sentinelName !== undefined) fail(at('sentinels'), 'a non-empty array of sentinel addresses (required with "name")');
+  if (sentinelName !== undefined)
+    fail(at('sentinels'), 'a non-empty array of sentinel addresses (required with "name")');
 
   const fromUrl = url !== undefined ? parseRedisUrl(url, at('url')) : undefined;
   const options: RedisOptions = {
     host: fromUrl?.host ?? DEFAULT_HOST,
     port: fromUrl?.port ?? DEFAULT_PORT,
     connectTimeout,
+    disconnectTimeout: DEFAULT_DISCONNECT_TIMEOUT_MS,
     ...(fromUrl?.username !== undefined && { username: fromUrl.username }),
     ...(fromUrl?.password !== undefined && { password: fromUrl.password }),
     ...(fromUrl?.db !== undefined && { db: fromUrl.db }),

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getRedisConnectionToken, type RedisClient, type RedisModuleOptions } from '@app/redis';
+import request from 'supertest';
+import { configureApp } from '../src/app.factory.js';
+import { AppModule } from '../src/app.module.js';
+import { API_CONFIG } from '../src/config/api-config.constants.js';
+import type { ApiConfig } from '../src/config/api-config.interface.js';
+import { REDIS_PING_TIMED_OUT } from '../src/health/health.messages.js';
+import { REDIS_PING_TIMEOUT_MS } from '../src/health/redis.health.js';
+import { freePort } from '../../../test/harness/free-port.js';
+import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
+import { RedisServerProcess } from '../../../test/harness/redis-server-process.js';
+import { REDIS_URL } from '../../../test/harness/redis-url.js';
+
+/** The real AppModule with only its configuration replaced, configured as `main.ts` configures it. */
+async function bootApi(redis: RedisModuleOptions): Promise<INestApplication> {
+  const config: ApiConfig = { port: 0, redis };
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(API_CONFIG)
+    .useValue(config)
+    .compile();
+  return configureApp(moduleRef.createNestApplication({ logger: false })).init();
+}
+
+/** Polls `GET /health` until it answers `status` (a reconnect takes ioredis a few retries). */
+async function healthEventually(app: INestApplication, status: number, timeoutMs = 10_000): Promise<request.Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await request(app.getHttpServer()).get('/health');
+    if (response.status === status || Date.now() > deadline) return response;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const UP = { status: 'ok', info: { redis: { status: 'up' } } };
+const NOT_READY = /^Redis connection is not ready \(status: (connecting|connect|reconnecting)\)$/;
+
+describe('booking-api GET /health', () => {
+  describe('with Redis reachable', () => {
+    const keyPrefix = uniqueKeyPrefix('api-health');
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      app = await bootApi({ url: REDIS_URL, keyPrefix });
+    });
+
+    afterAll(async () => {
+      if (!app) return;
+      await deleteKeysWithPrefix(app.get<RedisClient>(getRedisConnectionToken()), keyPrefix);
+      await app.close();
+    });
+
+    it('answers 200 with redis up', async () => {
+      const response = await request(app.getHttpServer()).get('/health').expect(200);
+      expect(response.body).toEqual(UP);
+    });
+  });
+
+  describe('when nothing listens on the Redis port (startDegraded)', () => {
+    const password = 's3cret-health-pw';
+    let port: number;
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      port = await freePort();
+      app = await bootApi({
+        url: `redis://:${password}@127.0.0.1:${port}`,
+        keyPrefix: uniqueKeyPrefix('api-health-down'),
+        startDegraded: true,
+        connectTimeout: 200,
+        // ioredis arms a 2 s `disconnectTimeout` timer on the refused socket at close and never clears it (the
+        // socket's 'close' already fired), which outlives the test file; keep it short.
+        redisOptions: { disconnectTimeout: 100 },
+      });
+    });
+
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('answers 503 with redis down', async () => {
+      const response = await request(app.getHttpServer()).get('/health').expect(503);
+      expect(response.body).toEqual({
+        status: 'error',
+        error: { redis: { status: 'down', message: expect.stringMatching(NOT_READY) } },
+      });
+    });
+
+    it('never puts the Redis address or password in the body', async () => {
+      const response = await request(app.getHttpServer()).get('/health').expect(503);
+      expect(response.text).not.toContain(password);
+      expect(response.text).not.toContain(String(port));
+      expect(response.text).not.toContain('127.0.0.1');
+    });
+  });
+
+  describe('when a running Redis stops answering', () => {
+    let redis: RedisServerProcess;
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      redis = await RedisServerProcess.start();
+      app = await bootApi({ url: redis.url, keyPrefix: uniqueKeyPrefix('api-health-fail') });
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await redis?.stop();
+    });
+
+    it('reports a PING timeout while Redis is paused, and up again once it resumes', async () => {
+      await request(app.getHttpServer()).get('/health').expect(200);
+      redis.pause();
+      try {
+        const response = await request(app.getHttpServer()).get('/health').expect(503);
+        expect(response.body).toEqual({
+          status: 'error',
+          error: { redis: { status: 'down', message: REDIS_PING_TIMED_OUT(REDIS_PING_TIMEOUT_MS) } },
+        });
+      } finally {
+        redis.resume();
+      }
+      const recovered = await request(app.getHttpServer()).get('/health').expect(200);
+      expect(recovered.body).toEqual(UP);
+    });
+
+    it('reports down while Redis is killed, and up again after it restarts', async () => {
+      await redis.kill();
+      const down = await healthEventually(app, 503);
+      expect(down.body).toEqual({
+        status: 'error',
+        error: { redis: { status: 'down', message: expect.stringMatching(NOT_READY) } },
+      });
+      await redis.restart();
+      const up = await healthEventually(app, 200);
+      expect(up.body).toEqual(UP);
+    });
+  });
+});

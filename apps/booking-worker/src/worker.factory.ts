@@ -1,0 +1,29 @@
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { WorkerModule } from './worker.module.js';
+
+/**
+ * Applies the settings every booking-worker instance needs, whether `main.ts` created it or a test did with
+ * `Test.createTestingModule({ imports: [WorkerModule] }).compile()` and `createNestApplication()`.
+ *
+ * @param app an application that has not been initialised yet
+ */
+export function configureWorker<App extends INestApplication>(app: App): App {
+  // SIGTERM from Docker or Kubernetes then closes the app: Redis connections are QUIT, not dropped.
+  app.enableShutdownHooks();
+  return app;
+}
+
+/**
+ * Creates and configures booking-worker without listening, so `main.ts` and tests build the same application.
+ *
+ * @param options Nest application options (a test passes `{ logger: false }`)
+ * @example
+ * ```ts
+ * const worker = await createWorker();
+ * await worker.listen(3001);
+ * ```
+ */
+export async function createWorker(options?: NestApplicationOptions): Promise<INestApplication> {
+  return configureWorker(await NestFactory.create(WorkerModule, options));
+}

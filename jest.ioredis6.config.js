@@ -1,0 +1,18 @@
+import base from './jest.config.js';
+
+/**
+ * Smoke suite on ioredis 6 (RESP3 by default): the module suites run again with every `ioredis` import mapped to
+ * the `ioredis-v6` alias package, since the library declares `ioredis: ^5.4 || ^6` as its peer range.
+ * @type {import('jest').Config}
+ */
+export default {
+  ...base,
+  displayName: 'ioredis@6',
+  globals: { EXPECTED_RESP_PROTOCOL: 3 },
+  roots: ['<rootDir>/libs/redis/test'],
+  testMatch: ['<rootDir>/libs/redis/test/module/**/*.e2e-spec.ts'],
+  moduleNameMapper: {
+    '^ioredis$': '<rootDir>/node_modules/ioredis-v6/built/index.js',
+    ...base.moduleNameMapper,
+  },
+};

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisConnectionsRegistry, RedisModule } from '@app/redis';
+import { REDIS_URL, bootstrapTestingApp, clientsNamed, eventually } from '../../../../test/harness/index.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/shutdown-app.ts', import.meta.url));
+
+describe('RedisModule shutdown', () => {
+  let observer: Redis;
+
+  beforeAll(() => {
+    observer = new Redis(REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await observer.quit();
+  });
+
+  it('app.close() closes every connection it opened: main, named and subscriber', async () => {
+    const clientName = `shutdown-close-${process.pid}`;
+    const app = await bootstrapTestingApp([
+      RedisModule.forRoot({ url: REDIS_URL, clientName, connections: { extra: { url: REDIS_URL } } }),
+    ]);
+    await app.get(RedisConnectionsRegistry).getSubscriber('default');
+    expect((await clientsNamed(observer, `${clientName}:`)).sort()).toEqual([
+      `${clientName}:default`,
+      `${clientName}:default`,
+      `${clientName}:extra`,
+    ]);
+    await app.close();
+    expect(await eventually(async () => (await clientsNamed(observer, `${clientName}:`)).length === 0, 3_000)).toBe(
+      true,
+    );
+  });
+
+  it('with enableShutdownHooks(), SIGTERM closes every connection gracefully and the process exits', async () => {
+    const clientName = `shutdown-signal-${process.pid}`;
+    const child = spawn(process.execPath, ['--import', './src/runtime/register.mjs', fixture, REDIS_URL, clientName], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`fixture exited early (${code}): ${stderr}`)));
+    });
+    expect(await clientsNamed(observer, `${clientName}:`)).toHaveLength(3);
+
+    child.kill('SIGTERM');
+    const code = await exited;
+    // Nest re-raises the signal after the hooks ran, so the exit is by SIGTERM (code null) or a clean 0.
+    expect([0, null]).toContain(code);
+    expect(stderr).not.toMatch(/error|did not close gracefully/i);
+    expect(await clientsNamed(observer, `${clientName}:`)).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+import type { DynamicModule, INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+
+/**
+ * Compiles a testing module from `imports` (usually `RedisModule.forRoot(...)` plus a fixture module) and runs its
+ * lifecycle hooks (`init()`), as an application would. Close it with `app.close()` in `afterEach`/`afterAll`.
+ */
+export async function bootstrapTestingApp(
+  imports: Array<DynamicModule | NonNullable<ModuleMetadata['imports']>[number]>,
+  providers: NonNullable<ModuleMetadata['providers']> = [],
+): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({ imports, providers }).setLogger(silentLogger).compile();
+  return moduleRef.init();
+}
+
+/** A logger that drops everything: tests assert on behaviour, and log capture is done explicitly where needed. */
+export const silentLogger = {
+  log: () => undefined,
+  error: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+  verbose: () => undefined,
+  fatal: () => undefined,
+};
+
+/**
+ * Collects what the Nest logger prints while `fn` runs (for asserting that no secret is ever logged).
+ */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger = {
+    log: (m: unknown) => this.push('log', m),
+    error: (m: unknown, ...rest: unknown[]) => this.push('error', m, ...rest),
+    warn: (m: unknown) => this.push('warn', m),
+    debug: (m: unknown) => this.push('debug', m),
+    verbose: (m: unknown) => this.push('verbose', m),
+    fatal: (m: unknown) => this.push('fatal', m),
+  };
+
+  get text(): string {
+    return this.lines.join('\n');
+  }
+
+  private push(level: string, ...parts: unknown[]): void {
+    this.lines.push(
+      `${level}: ${parts.map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p))).join(' ')}`,
+    );
+  }
+}

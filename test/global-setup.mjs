@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
  */
 export default function globalSetup() {
   const root = fileURLToPath(new URL('..', import.meta.url));
+  // npm test writes Jest's JSON reports here for the closing summary line.
+  mkdirSync(new URL('../.cache', import.meta.url), { recursive: true });
   const result = spawnSync(
     process.execPath,
     ['--import', './src/runtime/register.mjs', 'src/dev-services/ensure-services.ts'],

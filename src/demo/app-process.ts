@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/** One demo app started as its own OS process, with its output prefixed and kept for the summary. */
+export class AppProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly entry: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  start(): void {
+    const child = spawn(process.execPath, [this.entry], {
+      env: { ...process.env, ...this.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (data: Buffer) => this.output.push(...data.toString().split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Polls `path` until it answers 200, the process dies, or `timeoutMs` passes. */
+  async waitHealthy(path = '/health', timeoutMs = 30_000): Promise<{ status: number; body: unknown }> {
+    const deadline = Date.now() + timeoutMs;
+    let last: { status: number; body: unknown } = { status: 0, body: 'no answer yet' };
+    while (Date.now() < deadline) {
+      if (!this.child || this.child.exitCode !== null)
+        throw new Error(`${this.name} exited:\n${this.output.join('\n')}`);
+      try {
+        const response = await fetch(this.baseUrl + path, { signal: AbortSignal.timeout(2_000) });
+        last = { status: response.status, body: await response.json() };
+        if (response.ok) return last;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return last;
+  }
+
+  /** SIGTERM (the apps close their Redis connections in shutdown hooks), SIGKILL after 10 s. */
+  async stop(): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code ?? null;
+  }
+}

@@ -1,17 +1,30 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import type { HealthCheckResult } from './health-check.interface.js';
-import { RedisHealthIndicator } from './redis.health.js';
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { RedisHealthIndicator } from '@app/redis';
 
-/** `GET /health`: 200 when every dependency answers, 503 naming the ones that do not. */
+/** Round trip allowed to Redis before the replica stops taking traffic. */
+const REDIS_PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * Probes for the orchestrator: `/health/live` says the process answers (restart it if not), `/health/ready` says
+ * its dependencies answer (send it traffic only then; 503 with the terminus body otherwise). `/health` is `ready`.
+ */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly redis: RedisHealthIndicator) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
 
-  @Get()
-  async check(): Promise<HealthCheckResult> {
-    const redis = await this.redis.check('redis');
-    if (redis.redis.status === 'up') return { status: 'ok', info: redis };
-    // Nest sends an object given to an HttpException as the response body unchanged.
-    throw new ServiceUnavailableException({ status: 'error', error: redis } satisfies HealthCheckResult);
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get(['ready', ''])
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.redis.isHealthy('redis', { timeout: REDIS_PROBE_TIMEOUT_MS })]);
   }
 }

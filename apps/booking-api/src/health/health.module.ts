@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisHealthIndicator } from '@app/redis';
 import { HealthController } from './health.controller.js';
-import { RedisHealthIndicator } from './redis.health.js';
 
-/** The `/health` endpoint and its indicators; relies on the global `RedisModule` for the connection. */
+/** The health routes; the Redis indicator reuses the global `RedisModule` connections. */
 @Module({
+  imports: [TerminusModule],
   controllers: [HealthController],
   providers: [RedisHealthIndicator],
 })

@@ -5,3 +5,4 @@ export { RedisServerProcess, type RedisServerOptions } from './redis-server-proc
 export { RedisClusterProcesses } from './redis-cluster.js';
 export { bootstrapTestingApp, silentLogger, LogCapture } from './bootstrap.js';
 export { clientsNamed, eventually } from './client-list.js';
+export { generateTlsCertificates, type TlsCertificates } from './tls-certificates.js';

@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   clusterBus?: boolean;
   /** Run `redis-server --sentinel` with this config text instead of a data node. */
   sentinelConfig?: string;
+  /** Also listen for TLS on a second free port (`tlsPort`), with these PEM files. */
+  tls?: { certFile: string; keyFile: string; caFile: string; authClients: boolean };
 }
 
 /**
@@ -26,12 +28,15 @@ export class RedisServerProcess {
     readonly port: number,
     readonly dir: string,
     private readonly options: RedisServerOptions,
+    /** The TLS port when started with `tls`, else 0. */
+    readonly tlsPort: number,
   ) {}
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
     const port = await freePort({ withBusPort: options.clusterBus });
+    const tlsPort = options.tls ? await freePort() : 0;
     const dir = mkdtempSync(join(tmpdir(), `redis-${port}-`));
-    const server = new RedisServerProcess(port, dir, options);
+    const server = new RedisServerProcess(port, dir, options, tlsPort);
     await server.launch();
     return server;
   }
@@ -106,7 +111,16 @@ export class RedisServerProcess {
       writeFileSync(configPath, `port ${this.port}\nbind 127.0.0.1\ndir ${this.dir}\n${this.options.sentinelConfig}\n`);
       args = [configPath, '--sentinel'];
     } else {
-      args = [...base, ...(this.options.args ?? [])];
+      const tls = this.options.tls;
+      const tlsArgs = tls
+        ? ['--tls-port', String(this.tlsPort), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile].concat([
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-auth-clients',
+            tls.authClients ? 'yes' : 'no',
+          ])
+        : [];
+      args = [...base, ...tlsArgs, ...(this.options.args ?? [])];
     }
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -17,6 +17,10 @@ export const CONNECTION_NOT_READY = (name: string, target: string, timeoutMs: nu
   (reason ? `: ${reason}` : '') +
   '. Check the address and credentials, or set startDegraded: true to boot without Redis.';
 
+export const CONNECTION_REJECTED = (name: string, target: string, reason: string): string =>
+  `Redis connection "${name}" (${target}) was rejected: ${reason}. Retrying cannot fix this: check the credentials, ` +
+  'ACL permissions and TLS settings.';
+
 export const STARTING_DEGRADED = (name: string, target: string, timeoutMs: number, reason?: string): string =>
   `Redis connection "${name}" (${target}) not ready within ${timeoutMs} ms${reason ? ` (${reason})` : ''}; ` +
   'starting degraded (startDegraded: true), ioredis keeps reconnecting.';

@@ -14,8 +14,23 @@ export function createRedisClient(connection: ResolvedRedisConnection): RedisCli
 }
 
 /**
- * Resolves once `client` is ready, or rejects with the last connection error seen when `timeoutMs` passes first.
- * ioredis keeps retrying in the background; on rejection the caller decides whether to disconnect.
+ * Errors that retrying cannot fix: wrong credentials, missing permissions, a certificate the client does not trust
+ * or a server that demands one. Startup reports them at once instead of waiting out `connectTimeout`.
+ */
+export function isPermanentConnectionError(error: Error): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message) ||
+    /invalid (username-)?password/i.test(error.message) ||
+    /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS/i.test(code) ||
+    /certificate/i.test(error.message)
+  );
+}
+
+/**
+ * Resolves once `client` is ready, or rejects with the last connection error seen when `timeoutMs` passes first,
+ * or at once on a permanent error (see {@link isPermanentConnectionError}). ioredis keeps retrying in the
+ * background; on rejection the caller decides whether to disconnect.
  */
 export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
@@ -23,6 +38,10 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
     let lastError: Error | undefined;
     const onError = (error: Error) => {
       lastError = error;
+      if (isPermanentConnectionError(error)) {
+        cleanup();
+        reject(error);
+      }
     };
     const cleanup = () => {
       clearTimeout(timer);

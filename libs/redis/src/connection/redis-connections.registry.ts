@@ -7,11 +7,17 @@ import {
   CONNECTION_CLOSE_FAILED,
   CONNECTION_NOT_CONFIGURED,
   CONNECTION_NOT_READY,
+  CONNECTION_REJECTED,
   STARTING_DEGRADED,
 } from '../redis.messages.js';
 import { redactSecrets } from '../utils/redact.js';
 import { connectionSecrets, describeConnection } from './describe-connection.js';
-import { createRedisClient, type RedisClient, waitUntilReady } from './redis-connection.factory.js';
+import {
+  createRedisClient,
+  isPermanentConnectionError,
+  type RedisClient,
+  waitUntilReady,
+} from './redis-connection.factory.js';
 
 /** How long a graceful `QUIT` may take at shutdown before the socket is simply closed. */
 const QUIT_TIMEOUT_MS = 2_000;
@@ -103,11 +109,11 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
         return client;
       }
       await this.closeAll();
-      throw new RedisConnectionError(
-        CONNECTION_NOT_READY(connection.name, target, connection.connectTimeout, reason),
-        connection.name,
-        target,
-      );
+      const message =
+        error instanceof Error && isPermanentConnectionError(error)
+          ? CONNECTION_REJECTED(connection.name, target, reason)
+          : CONNECTION_NOT_READY(connection.name, target, connection.connectTimeout, reason);
+      throw new RedisConnectionError(message, connection.name, target);
     }
   }
 

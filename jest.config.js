@@ -14,6 +14,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swcOptions, swcrc: false }] },
   moduleNameMapper: {
     '^@app/redis$': '<rootDir>/libs/redis/src/index.ts',
+    '^@app/redis/(.*)$': '<rootDir>/libs/redis/src/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/global-setup.mjs',

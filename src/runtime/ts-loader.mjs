@@ -16,6 +16,11 @@ const aliases = new Map([['@app/redis', new URL('libs/redis/src/index.ts', repoR
 export async function resolve(specifier, context, nextResolve) {
   const alias = aliases.get(specifier);
   if (alias) return { url: alias, shortCircuit: true };
+  if (specifier.startsWith('@app/redis/')) {
+    // Subpath entry points of the library: `@app/redis/health` → libs/redis/src/health/index.ts
+    const entry = new URL(`libs/redis/src/${specifier.slice('@app/redis/'.length)}/index.ts`, repoRoot);
+    return { url: entry.href, shortCircuit: true };
+  }
   const fromTs = context.parentURL?.endsWith('.ts');
   if (fromTs && /^\.{1,2}\//.test(specifier) && specifier.endsWith('.js')) {
     const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);

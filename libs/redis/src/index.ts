@@ -11,5 +11,3 @@ export { RedisKeyspace } from './keyspace/redis-keyspace.js';
 export { RedisToolkitError } from './errors/redis-toolkit.error.js';
 export { RedisOptionsError } from './errors/redis-options.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
-export { RedisHealthIndicator } from './health/redis.health.js';
-export type { RedisHealthCheckOptions } from './health/redis-health-options.interface.js';

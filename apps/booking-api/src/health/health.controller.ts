@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { RedisHealthIndicator } from '@app/redis';
+import { RedisHealthIndicator } from '@app/redis/health';
 
 /** Round trip allowed to Redis before the replica stops taking traffic. */
 const REDIS_PROBE_TIMEOUT_MS = 1_000;

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { INestApplicationContext } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
-import { RedisHealthIndicator, RedisModule, type RedisModuleOptions } from '@app/redis';
+import { RedisModule, type RedisModuleOptions } from '@app/redis';
+import { RedisHealthIndicator } from '@app/redis/health';
 import {
   REDIS_URL,
   RedisClusterProcesses,

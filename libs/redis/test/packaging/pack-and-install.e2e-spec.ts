@@ -98,6 +98,7 @@ interface PackedManifest {
   exports?: Record<string, { types?: string; import?: string }>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 /** Runs a command and, when it fails, reports its output (npm and tsc explain themselves on stdout). */
@@ -167,15 +168,22 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
       type: 'module',
       main: './dist/index.js',
       types: './dist/index.d.ts',
-      exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+      exports: {
+        '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+        './health': { types: './dist/health/index.d.ts', import: './dist/health/index.js' },
+      },
     });
     expect(manifest.peerDependencies).toEqual({
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
+      '@nestjs/terminus': '^11.0.0 || ^12.0.0',
       ioredis: '^5.4 || ^6',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.1.0',
     });
+    // Capabilities with their own entry point (`/health`) keep their Nest package optional: the consumer app below
+    // installs none of them and must still load the main entry point.
+    expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
     expect(manifest.dependencies).toBeUndefined();
   });
 

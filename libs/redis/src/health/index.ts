@@ -1,0 +1,6 @@
+/**
+ * `@localcloudlab/nest-redis/health`: terminus health indicators. A separate entry point so that apps without
+ * `@nestjs/terminus` can use the rest of the library.
+ */
+export { RedisHealthIndicator } from './redis.health.js';
+export type { RedisHealthCheckOptions } from './redis-health-options.interface.js';

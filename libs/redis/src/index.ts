@@ -8,6 +8,11 @@ export { InjectRedis } from './connection/inject-redis.decorator.js';
 export { RedisConnectionsRegistry } from './connection/redis-connections.registry.js';
 export type { RedisClient } from './connection/redis-connection.factory.js';
 export { RedisKeyspace } from './keyspace/redis-keyspace.js';
+export { RedisInstrumentation } from './instrumentation/redis-instrumentation.js';
+export type {
+  RedisInstrumentationEvent,
+  RedisInstrumentationEvents,
+} from './instrumentation/redis-instrumentation.events.js';
 export { RedisToolkitError } from './errors/redis-toolkit.error.js';
 export { RedisOptionsError } from './errors/redis-options.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { RedisConnectionsRegistry } from './connection/redis-connections.registry.js';
 import { RedisKeyspace } from './keyspace/redis-keyspace.js';
+import { RedisInstrumentation } from './instrumentation/redis-instrumentation.js';
 import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
 import { resolveRedisOptions } from './options/resolve-redis-options.js';
 import {
@@ -22,6 +23,7 @@ const coreProviders: Provider[] = [
     useFactory: (raw: RedisModuleOptions) => resolveRedisOptions(raw),
     inject: [REDIS_MODULE_OPTIONS],
   },
+  RedisInstrumentation,
   RedisConnectionsRegistry,
   RedisKeyspace,
 ];

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
+import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
 import type { ResolvedRedisConnection, ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
 import { REDIS_CONNECTION_NAMES, REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import {
@@ -38,6 +39,7 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
     @Inject(REDIS_CONNECTION_NAMES) injectedNames: string[],
+    private readonly instrumentation: RedisInstrumentation,
   ) {
     // Checked before any connection opens, so a misconfigured name fails startup without leaving sockets behind.
     injectedNames.forEach((name) => this.resolved(name));
@@ -124,12 +126,14 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
     let failing = false;
     let wasReady = false;
     client.on('error', (error: Error) => {
+      this.instrumentation.emit('connection.error', { connection: label });
       if (failing || !wasReady) return;
       failing = true;
       this.logger.warn(
         `Redis connection "${label}" (${describeConnection(connection)}) failed: ${redactSecrets(error.message, secrets)}; reconnecting.`,
       );
     });
+    client.on('reconnecting', () => this.instrumentation.emit('connection.reconnecting', { connection: label }));
     client.on('ready', () => {
       if (failing) this.logger.log(`Redis connection "${label}" is ready again.`);
       failing = false;

@@ -171,6 +171,7 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
       exports: {
         '.': { types: './dist/index.d.ts', import: './dist/index.js' },
         './health': { types: './dist/health/index.d.ts', import: './dist/health/index.js' },
+        './metrics': { types: './dist/metrics/index.d.ts', import: './dist/metrics/index.js' },
       },
     });
     expect(manifest.peerDependencies).toEqual({
@@ -178,12 +179,16 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
       '@nestjs/core': '^12.0.0',
       '@nestjs/terminus': '^11.0.0 || ^12.0.0',
       ioredis: '^5.4 || ^6',
+      'prom-client': '^15.0.0',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.1.0',
     });
-    // Capabilities with their own entry point (`/health`) keep their Nest package optional: the consumer app below
+    // Capabilities with their own entry point (`/health`, `/metrics`) keep their Nest package optional: the consumer app below
     // installs none of them and must still load the main entry point.
-    expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
+    expect(manifest.peerDependenciesMeta).toEqual({
+      '@nestjs/terminus': { optional: true },
+      'prom-client': { optional: true },
+    });
     expect(manifest.dependencies).toBeUndefined();
   });
 

@@ -6,3 +6,4 @@ export { RedisClusterProcesses } from './redis-cluster.js';
 export { bootstrapTestingApp, silentLogger, LogCapture } from './bootstrap.js';
 export { clientsNamed, eventually } from './client-list.js';
 export { generateTlsCertificates, type TlsCertificates } from './tls-certificates.js';
+export { RedisSentinelGroup } from './redis-sentinel-group.js';

@@ -6,4 +6,8 @@ import type { BenchSuite } from '../harness/bench-suite.interface.js';
  */
 export const benchSuites: Readonly<Record<string, () => Promise<BenchSuite>>> = {
   'redis-baseline': () => import('./redis-baseline.js').then((m) => m.redisBaselineSuite),
+  cache: () => import('./cache.js').then((m) => m.cacheSuite),
+  lock: () => import('./lock.js').then((m) => m.lockSuite),
+  transport: () => import('./transport.js').then((m) => m.transportSuite),
+  http: () => import('./http.js').then((m) => m.httpSuite),
 };

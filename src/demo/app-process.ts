@@ -3,12 +3,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 /** One demo app started as its own OS process, with its output prefixed and kept for the summary. */
 export class AppProcess {
   private child?: ChildProcess;
-  private exited?: Promise<number | null>;
+  private exited?: Promise<number | NodeJS.Signals | null>;
   readonly output: string[] = [];
 
+  /**
+   * @param name shown in progress and summary lines
+   * @param args what `node` runs: a built entry (`dist/…/main.js`), or `['--import', './src/runtime/register.mjs',
+   *   'apps/…/main.ts']` to run the TypeScript sources
+   * @param port the HTTP port the app is told to listen on
+   * @param env variables added to this process's environment
+   */
   constructor(
     readonly name: string,
-    private readonly entry: string,
+    private readonly args: string[],
     readonly port: number,
     private readonly env: Record<string, string>,
   ) {}
@@ -18,7 +25,7 @@ export class AppProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, [this.entry], {
+    const child = spawn(process.execPath, this.args, {
       env: { ...process.env, ...this.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -26,16 +33,17 @@ export class AppProcess {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   }
 
   /** Polls `path` until it answers 200, the process dies, or `timeoutMs` passes. */
-  async waitHealthy(path = '/health', timeoutMs = 30_000): Promise<{ status: number; body: unknown }> {
+  async waitHealthy(path = '/health', timeoutMs = 60_000): Promise<{ status: number; body: unknown }> {
     const deadline = Date.now() + timeoutMs;
     let last: { status: number; body: unknown } = { status: 0, body: 'no answer yet' };
     while (Date.now() < deadline) {
-      if (!this.child || this.child.exitCode !== null)
-        throw new Error(`${this.name} exited:\n${this.output.join('\n')}`);
+      if (!this.child || this.child.exitCode !== null) {
+        throw new Error(`${this.name} exited:\n${this.output.slice(-30).join('\n')}`);
+      }
       try {
         const response = await fetch(this.baseUrl + path, { signal: AbortSignal.timeout(2_000) });
         last = { status: response.status, body: await response.json() };
@@ -48,13 +56,20 @@ export class AppProcess {
     return last;
   }
 
-  /** SIGTERM (the apps close their Redis connections in shutdown hooks), SIGKILL after 10 s. */
-  async stop(): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+  /**
+   * SIGTERM (the apps close in their shutdown hooks, then Nest re-raises the signal, so a clean stop ends by
+   * `SIGTERM`), SIGKILL after 10 s.
+   *
+   * @returns the exit code, or the signal that ended the process
+   */
+  async stop(): Promise<number | NodeJS.Signals | null> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) {
+      return this.child?.exitCode ?? this.child?.signalCode ?? null;
+    }
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
-    const code = await this.exited;
+    const ended = await this.exited;
     clearTimeout(timer);
-    return code ?? null;
+    return ended ?? null;
   }
 }

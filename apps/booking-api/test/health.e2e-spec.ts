@@ -1,26 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RedisModuleOptions } from '@app/redis';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { getRedisConnectionToken, type RedisClient, type RedisModuleOptions } from '@app/redis';
 import request from 'supertest';
-import { configureApp } from '../src/app.factory.js';
-import { AppModule } from '../src/app.module.js';
-import { API_CONFIG } from '../src/config/api-config.constants.js';
-import type { ApiConfig } from '../src/config/api-config.interface.js';
 import { freePort } from '../../../test/harness/free-port.js';
-import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
+import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
 import { RedisServerProcess } from '../../../test/harness/redis-server-process.js';
 import { REDIS_URL } from '../../../test/harness/redis-url.js';
+import { bootApi as bootAppModule, closeApi } from './support/boot-api.js';
+import { TestSchema } from './support/test-database.js';
 
-/** The real AppModule with only its configuration replaced, configured as `main.ts` configures it. */
-async function bootApi(redis: RedisModuleOptions): Promise<INestApplication> {
-  const config: ApiConfig = { port: 0, redis };
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(API_CONFIG)
-    .useValue(config)
-    .compile();
-  return configureApp(moduleRef.createNestApplication({ logger: false })).init();
+const schema = new TestSchema('api_health');
+
+/** The API on the test PostgreSQL schema of this file, with `redis` as its Redis options. */
+function bootApi(redis: RedisModuleOptions): Promise<INestApplication> {
+  return bootAppModule({ redis, schema });
 }
+
+afterAll(async () => {
+  await schema.drop();
+});
 
 /** Polls `GET /health` until it answers `status` (a reconnect takes ioredis a few retries). */
 async function healthEventually(app: INestApplication, status: number, timeoutMs = 10_000): Promise<request.Response> {
@@ -39,13 +37,24 @@ const REDIS_UP = {
   usedMemory: expect.any(Number),
   maxMemory: expect.any(Number),
 };
-const UP = { status: 'ok', info: { redis: REDIS_UP }, error: {}, details: { redis: REDIS_UP } };
+const DATABASE_UP = { status: 'up', engine: 'postgres', latencyMs: expect.any(Number) };
+const UP = {
+  status: 'ok',
+  info: { redis: REDIS_UP, database: DATABASE_UP },
+  error: {},
+  details: { redis: REDIS_UP, database: DATABASE_UP },
+};
 const NOT_READY = /^Redis connection "default" is not ready \((connecting|connect|reconnecting|close)\)$/;
 
-/** The terminus body of a failed check whose only indicator, `redis`, is down with `message`. */
+/** The terminus body of a failed check: `redis` down with `message`, the database up. */
 function redisDown(message: unknown) {
   const redis = { status: 'down', message };
-  return { status: 'error', info: {}, error: { redis }, details: { redis } };
+  return {
+    status: 'error',
+    info: { database: DATABASE_UP },
+    error: { redis },
+    details: { redis, database: DATABASE_UP },
+  };
 }
 
 describe('booking-api GET /health', () => {
@@ -58,9 +67,7 @@ describe('booking-api GET /health', () => {
     });
 
     afterAll(async () => {
-      if (!app) return;
-      await deleteKeysWithPrefix(app.get<RedisClient>(getRedisConnectionToken()), keyPrefix);
-      await app.close();
+      await closeApi(app, keyPrefix);
     });
 
     it('answers 200 with redis up on /health and /health/ready', async () => {

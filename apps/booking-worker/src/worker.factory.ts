@@ -1,16 +1,27 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { RedisTransportServer } from '@app/redis/transport';
 import { WorkerModule } from './worker.module.js';
+
+/** Consumer group of booking-worker: every replica joins it, so each event is handled by one of them. */
+export const BOOKING_WORKER_GROUP = 'booking-worker';
 
 /**
  * Applies the settings every booking-worker instance needs, whether `main.ts` created it or a test did with
- * `Test.createTestingModule({ imports: [WorkerModule] }).compile()` and `createNestApplication()`.
+ * `Test.createTestingModule({ imports: [WorkerModule] }).compile()` and `createNestApplication()`: shutdown hooks,
+ * and the Redis transport in streams mode on the `RedisModule` connection and key prefix (start it with
+ * `startAllMicroservices()`).
  *
  * @param app an application that has not been initialised yet
  */
 export function configureWorker<App extends INestApplication>(app: App): App {
-  // SIGTERM from Docker or Kubernetes then closes the app: Redis connections are QUIT, not dropped.
+  // SIGTERM from Docker or Kubernetes then closes the app: the transport stops reading, lets the handlers in
+  // flight finish, and Redis connections are QUIT, not dropped.
   app.enableShutdownHooks();
+  app.connectMicroservice(
+    { strategy: RedisTransportServer.fromApp(app, { mode: 'streams', streams: { group: BOOKING_WORKER_GROUP } }) },
+    { inheritAppConfig: true },
+  );
   return app;
 }
 
@@ -21,6 +32,7 @@ export function configureWorker<App extends INestApplication>(app: App): App {
  * @example
  * ```ts
  * const worker = await createWorker();
+ * await worker.startAllMicroservices();
  * await worker.listen(3001);
  * ```
  */

@@ -1,25 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { getRedisConnectionToken, type RedisClient, type RedisModuleOptions } from '@app/redis';
 import request from 'supertest';
-import { WORKER_CONFIG } from '../src/config/worker-config.constants.js';
-import type { WorkerConfig } from '../src/config/worker-config.interface.js';
-import { configureWorker } from '../src/worker.factory.js';
-import { WorkerModule } from '../src/worker.module.js';
 import { freePort } from '../../../test/harness/free-port.js';
-import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
+import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
 import { REDIS_URL } from '../../../test/harness/redis-url.js';
-
-/** The real WorkerModule with only its configuration replaced, configured as `main.ts` configures it. */
-async function bootWorker(redis: RedisModuleOptions): Promise<INestApplication> {
-  const config: WorkerConfig = { port: 0, redis };
-  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] })
-    .overrideProvider(WORKER_CONFIG)
-    .useValue(config)
-    .compile();
-  return configureWorker(moduleRef.createNestApplication({ logger: false })).init();
-}
+import { bootWorker, closeWorker } from './support/boot-worker.js';
 
 describe('booking-worker GET /health', () => {
   describe('with Redis reachable', () => {
@@ -27,17 +12,20 @@ describe('booking-worker GET /health', () => {
     let worker: INestApplication;
 
     beforeAll(async () => {
-      worker = await bootWorker({ url: REDIS_URL, keyPrefix });
+      worker = await bootWorker({ url: REDIS_URL, keyPrefix }, { consume: true });
     });
 
     afterAll(async () => {
-      if (!worker) return;
-      await deleteKeysWithPrefix(worker.get<RedisClient>(getRedisConnectionToken()), keyPrefix);
-      await worker.close();
+      await closeWorker(worker, keyPrefix);
     });
 
-    it('answers 200 with redis up', async () => {
-      const response = await request(worker.getHttpServer()).get('/health').expect(200);
+    it('answers /health/live from the process alone', async () => {
+      const response = await request(worker.getHttpServer()).get('/health/live').expect(200);
+      expect(response.body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+    });
+
+    it.each(['/health', '/health/ready'])('answers 200 with redis up on %s', async (path) => {
+      const response = await request(worker.getHttpServer()).get(path).expect(200);
       const redis = {
         status: 'up',
         latencyMs: expect.any(Number),
@@ -66,6 +54,10 @@ describe('booking-worker GET /health', () => {
 
     afterAll(async () => {
       await worker?.close();
+    });
+
+    it('stays live while not ready', async () => {
+      await request(worker.getHttpServer()).get('/health/live').expect(200);
     });
 
     it('answers 503 with redis down, naming neither the address nor the password', async () => {

@@ -1,7 +1,12 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { cacheExports, cacheProviders } from './cache/cache.providers.js';
+import { MethodDecoratorExplorer } from './method-decorators/method-decorator.explorer.js';
 import { RedisConnectionsRegistry } from './connection/redis-connections.registry.js';
 import { RedisKeyspace } from './keyspace/redis-keyspace.js';
 import { RedisInstrumentation } from './instrumentation/redis-instrumentation.js';
+import { LockService } from './lock/lock.service.js';
+import { LockAspect } from './lock/lock.aspect.js';
 import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
 import { resolveRedisOptions } from './options/resolve-redis-options.js';
 import {
@@ -26,6 +31,7 @@ const coreProviders: Provider[] = [
   RedisInstrumentation,
   RedisConnectionsRegistry,
   RedisKeyspace,
+  LockService,
 ];
 
 function connectionProviders(names: string[]): Provider[] {
@@ -42,13 +48,17 @@ function withConnections(definition: DynamicModule, requested: string[]): Dynami
   const exported = [...coreProviders.slice(1), ...connections.map((p) => (p as { provide: string }).provide)];
   return {
     ...definition,
+    imports: [...(definition.imports ?? []), DiscoveryModule],
     providers: [
       ...(definition.providers ?? []),
       ...coreProviders,
       { provide: REDIS_CONNECTION_NAMES, useValue: names },
       ...connections,
+      MethodDecoratorExplorer,
+      ...cacheProviders,
+      LockAspect,
     ],
-    exports: [...(definition.exports ?? []), REDIS_RESOLVED_OPTIONS, ...exported],
+    exports: [...(definition.exports ?? []), REDIS_RESOLVED_OPTIONS, ...exported, ...cacheExports],
   };
 }
 

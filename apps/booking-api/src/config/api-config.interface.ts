@@ -1,5 +1,32 @@
 import type { RedisModuleOptions } from '@app/redis';
 
+/** Where booking-api keeps venues, slots and bookings. */
+export interface DatabaseConfig {
+  /**
+   * PostgreSQL connection string (`DATABASE_URL`). When unset the API runs an embedded, in-memory PGlite: same SQL,
+   * one process only (replicas need a shared database).
+   * @default undefined
+   */
+  url?: string;
+  /**
+   * Schema the tables live in (`DATABASE_SCHEMA`); created by the migrations when missing.
+   * @default undefined (the server's `search_path`, usually `public`)
+   */
+  schema?: string;
+  /**
+   * Connections in the pool (`DATABASE_POOL_SIZE`).
+   * @default 10
+   */
+  poolSize: number;
+  /**
+   * `DATABASE_SINGLE_SESSION=true` when the server behind `url` is one session shared by every client, as an
+   * embedded PGlite served by `@electric-sql/pglite-socket` is: every statement then runs inside a transaction, the
+   * only unit that server keeps clients from interleaving.
+   * @default false
+   */
+  singleSession: boolean;
+}
+
 /** Everything booking-api reads from its environment, parsed and defaulted once at startup. */
 export interface ApiConfig {
   /**
@@ -8,8 +35,22 @@ export interface ApiConfig {
    */
   port: number;
   /**
-   * Options for `RedisModule`: `url` from `REDIS_URL`, `keyPrefix` from `REDIS_KEY_PREFIX`. The library validates
-   * them and never logs the password a URL may hold.
+   * Options for `RedisModule`: `url` from `REDIS_URL`, `keyPrefix` from `REDIS_KEY_PREFIX`, `password` from
+   * `REDIS_PASSWORD` (overrides one in the URL), and `cache.l1.maxEntries` from `CACHE_L1_MAX_ENTRIES` (an
+   * in-process L1 in front of Redis; off when unset or 0). The library validates them and never logs a password.
    */
   redis: RedisModuleOptions;
+  /** The store: PostgreSQL or embedded PGlite. */
+  database: DatabaseConfig;
+  /**
+   * `SEED_DEMO_DATA=true` inserts the demo venues and today's slots at startup (idempotent: fixed ids).
+   * @default false
+   */
+  seedDemoData: boolean;
+  /**
+   * How long `POST /bookings` and `DELETE /bookings/:id` wait for the slot's lock before answering 423
+   * (`BOOKING_LOCK_WAIT_MS`).
+   * @default 10000
+   */
+  bookingLockWaitMs: number;
 }

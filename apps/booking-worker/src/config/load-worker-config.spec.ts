@@ -17,6 +17,14 @@ describe('loadWorkerConfig()', () => {
     });
   });
 
+  it('reads REDIS_PASSWORD into the Redis options', () => {
+    expect(loadWorkerConfig({ REDIS_PASSWORD: 'pw' }).redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'booking:',
+      password: 'pw',
+    });
+  });
+
   it.each(['', ' '])('treats WORKER_PORT=%j as unset', (value) => {
     expect(loadWorkerConfig({ WORKER_PORT: value }).port).toBe(3001);
   });

@@ -8,8 +8,8 @@ export interface WorkerConfig {
    */
   port: number;
   /**
-   * Options for `RedisModule`: `url` from `REDIS_URL`, `keyPrefix` from `REDIS_KEY_PREFIX`. The library validates
-   * them and never logs the password a URL may hold.
+   * Options for `RedisModule`: `url` from `REDIS_URL`, `keyPrefix` from `REDIS_KEY_PREFIX`, `password` from
+   * `REDIS_PASSWORD` (overrides one in the URL). The library validates them and never logs a password.
    */
   redis: RedisModuleOptions;
 }

@@ -5,7 +5,10 @@ import { RedisHealthIndicator } from '@app/redis/health';
 /** Round trip allowed to Redis before the worker reports itself not ready. */
 const REDIS_PROBE_TIMEOUT_MS = 1_000;
 
-/** `GET /health`: 200 while the worker's dependencies answer, 503 with the terminus body naming the ones that don't. */
+/**
+ * Probes for the orchestrator: `/health/live` says the process answers (restart it if not); `/health/ready` and
+ * `/health` answer 200 while the worker's dependencies answer, 503 with the terminus body naming the ones that don't.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
@@ -13,7 +16,13 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
   ) {}
 
-  @Get()
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get(['ready', ''])
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.redis.isHealthy('redis', { timeout: REDIS_PROBE_TIMEOUT_MS })]);

@@ -32,7 +32,7 @@ const QUIT_TIMEOUT_MS = 2_000;
 export class RedisConnectionsRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger('RedisModule');
   private readonly clients = new Map<string, Promise<RedisClient>>();
-  private readonly subscribers = new Map<string, RedisClient>();
+  private readonly subscribers = new Map<string, Promise<RedisClient>>();
   /** Every client opened, with the label used in logs. */
   private readonly opened = new Map<RedisClient, string>();
 
@@ -64,12 +64,19 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
    * A dedicated connection for SUBSCRIBE / blocking commands, duplicated from the named connection on first use
    * (a connection in subscriber mode cannot run other commands).
    */
-  async getSubscriber(name: string): Promise<RedisClient> {
-    const existing = this.subscribers.get(name);
-    if (existing) return existing;
+  getSubscriber(name: string): Promise<RedisClient> {
+    // The pending promise is stored, so callers asking at the same time (cache, locks) share one connection.
+    let pending = this.subscribers.get(name);
+    if (!pending) {
+      pending = this.openSubscriber(name);
+      this.subscribers.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async openSubscriber(name: string): Promise<RedisClient> {
     const main = await this.connect(name);
     const subscriber = main.duplicate();
-    this.subscribers.set(name, subscriber);
     this.track(subscriber, this.resolved(name), `${name} (subscriber)`);
     await waitUntilReady(subscriber, this.resolved(name).connectTimeout).catch(() => undefined);
     return subscriber;

@@ -1,4 +1,6 @@
 import type { RedisConnectionOptions } from './redis-connection-options.interface.js';
+import type { CacheModuleOptions } from './cache-options.interface.js';
+import type { LockModuleOptions } from '../lock/lock-options.interface.js';
 
 /**
  * Options of `RedisModule.forRoot()` / `forRootAsync()`. All durations are in milliseconds.
@@ -33,4 +35,16 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
    * @default 'nest-redis'
    */
   clientName?: string;
+  /**
+   * Defaults of `@Cacheable` / `@CachePut` / `@CacheEvict` and `CacheService` (ttl, staleTtl, L1, timeouts,
+   * serializer), and whether `CACHE_MANAGER` is served.
+   * @default {} (ttl 60000, no stale window, no L1, commandTimeout 250)
+   */
+  cache?: CacheModuleOptions;
+  /**
+   * Defaults for `LockService` and `@WithLock`, and the Redlock nodes (`nodes`); single-node locks on the main
+   * connection when `nodes` is omitted.
+   * @default {}
+   */
+  lock?: LockModuleOptions;
 }

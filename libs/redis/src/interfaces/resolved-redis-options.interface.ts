@@ -1,4 +1,6 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { ResolvedCacheOptions } from './cache-options.interface.js';
+import type { ResolvedLockOptions } from '../lock/lock-options.interface.js';
 
 /** A connection after validation: exactly one topology, every default filled in. */
 export type ResolvedRedisConnection =
@@ -17,4 +19,8 @@ export interface ResolvedRedisOptions {
   keyPrefix: string;
   startDegraded: boolean;
   connections: Map<string, ResolvedRedisConnection>;
+  /** Cache options with every default filled in. */
+  cache: ResolvedCacheOptions;
+  /** Lock defaults and Redlock nodes (`nodes` empty in single-node mode). */
+  lock: ResolvedLockOptions;
 }

@@ -53,7 +53,9 @@ export class RedisMetricsModule {
       global: true,
       providers: [
         { provide: REDIS_METRICS_OPTIONS, useValue: resolved },
-        { provide: REDIS_METRICS_REGISTRY, useValue: resolved.registry ?? new Registry() },
+        // A factory, not a value: forRoot() runs once per module file, and every app built from it (several in one
+        // test process, say) must get a registry of its own.
+        { provide: REDIS_METRICS_REGISTRY, useFactory: () => resolved.registry ?? new Registry() },
         RedisMetricsService,
       ],
       exports: [REDIS_METRICS_REGISTRY, RedisMetricsService],

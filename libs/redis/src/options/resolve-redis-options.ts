@@ -2,9 +2,11 @@ import { DEFAULT_REDIS_CONNECTION } from '../redis.constants.js';
 import type { ResolvedRedisConnection, ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
 import { fail, optionalBoolean, optionalObject, optionalString } from './option-checks.js';
 import { resolveConnectionOptions } from './resolve-connection-options.js';
+import { resolveCacheOptions } from './resolve-cache-options.js';
+import { resolveLockOptions } from './resolve-lock-options.js';
 
 /** Top-level options that are not connection options. Later capabilities add their own key here. */
-const MODULE_OPTION_KEYS = ['keyPrefix', 'startDegraded', 'connections', 'clientName'] as const;
+const MODULE_OPTION_KEYS = ['keyPrefix', 'startDegraded', 'connections', 'clientName', 'lock', 'cache'] as const;
 
 const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_\-.{}]*$/;
 const CLIENT_NAME_PATTERN = /^[A-Za-z0-9:_\-.]+$/;
@@ -46,5 +48,7 @@ export function resolveRedisOptions(raw: unknown): ResolvedRedisOptions {
     if (!connection) return fail(path, 'connection options', value);
     connections.set(name, resolveConnectionOptions(connection, path, name, clientName));
   }
-  return { keyPrefix, startDegraded, connections };
+  const lock = resolveLockOptions(options.lock, clientName);
+  const cache = resolveCacheOptions(options.cache);
+  return { keyPrefix, startDegraded, connections, lock, cache };
 }

@@ -172,21 +172,30 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
         '.': { types: './dist/index.d.ts', import: './dist/index.js' },
         './health': { types: './dist/health/index.d.ts', import: './dist/health/index.js' },
         './metrics': { types: './dist/metrics/index.d.ts', import: './dist/metrics/index.js' },
+        './transport': { types: './dist/transport/index.d.ts', import: './dist/transport/index.js' },
       },
     });
     expect(manifest.peerDependencies).toEqual({
+      '@nestjs/cache-manager': '^12.0.0',
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
+      '@nestjs/microservices': '^12.0.0',
       '@nestjs/terminus': '^11.0.0 || ^12.0.0',
+      'cache-manager': '^7.0.0',
       ioredis: '^5.4 || ^6',
+      keyv: '^5.0.0',
       'prom-client': '^15.0.0',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.1.0',
     });
-    // Capabilities with their own entry point (`/health`, `/metrics`) keep their Nest package optional: the consumer app below
+    // Capabilities with their own entry point (`/health`, `/metrics`, `/transport`) or loaded on demand (`CACHE_MANAGER`) keep their Nest package optional: the consumer app below
     // installs none of them and must still load the main entry point.
     expect(manifest.peerDependenciesMeta).toEqual({
+      '@nestjs/cache-manager': { optional: true },
+      '@nestjs/microservices': { optional: true },
       '@nestjs/terminus': { optional: true },
+      'cache-manager': { optional: true },
+      keyv: { optional: true },
       'prom-client': { optional: true },
     });
     expect(manifest.dependencies).toBeUndefined();

@@ -1,0 +1,49 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { API_CONFIG } from '../config/api-config.constants.js';
+import type { ApiConfig } from '../config/api-config.interface.js';
+import { ApiConfigModule } from '../config/api-config.module.js';
+import { Database } from './database.js';
+import { migrate } from './migrations.js';
+import { PgDatabase } from './pg-database.js';
+import { PgliteDatabase } from './pglite-database.js';
+import { seedDemoData } from './seed-demo-data.js';
+
+/**
+ * Opens the store named by the configuration, applies pending migrations and (on request) seeds the demo data, all
+ * before the app takes traffic; closes it on shutdown.
+ */
+async function openDatabase(config: ApiConfig): Promise<Database> {
+  const logger = new Logger('Database');
+  const { database } = config;
+  const db = database.url ? new PgDatabase({ ...database, url: database.url }) : await PgliteDatabase.create();
+  try {
+    const applied = await migrate(db, database.schema);
+    logger.log(
+      `Using ${db.engine === 'pglite' ? 'the embedded PGlite (in memory)' : 'PostgreSQL'}; ` +
+        (applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema up to date'),
+    );
+    if (config.seedDemoData) {
+      await seedDemoData(db);
+      logger.log('Seeded the demo venues and slots (SEED_DEMO_DATA).');
+    }
+    return db;
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Provides {@link Database} to the whole app. */
+@Global()
+@Module({
+  imports: [ApiConfigModule],
+  providers: [{ provide: Database, inject: [API_CONFIG], useFactory: openDatabase }],
+  exports: [Database],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}

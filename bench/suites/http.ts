@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
+import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const IN_FLIGHT = [1, 50];
+const DEMO_VENUE_ID = '0b7d5c1e-5f0a-4c57-9d6e-0d2f3f6a0001';
+
+/**
+ * What each server process runs (`node --import ./src/runtime/register.mjs --input-type=module -e …`), chosen by
+ * `BENCH_APP`: `bare`, a Nest app with booking-api's global ValidationPipe and one controller returning constant JSON
+ * (decorators applied by hand, as plain JavaScript has no decorator syntax); `api`, the real booking-api (`createApp`, embedded database, demo data). Each
+ * prints its port once listening.
+ */
+const SERVER_SCRIPT = `
+const { NestFactory } = await import('@nestjs/core');
+const { Controller, Get, Module, ValidationPipe } = await import('@nestjs/common');
+let app;
+if (process.env.BENCH_APP === 'bare') {
+  class BareController { get() { return { ok: true, venue: 'constant' }; } }
+  Get()(BareController.prototype, 'get', Object.getOwnPropertyDescriptor(BareController.prototype, 'get'));
+  Controller('bare')(BareController);
+  class BareModule {}
+  Module({ controllers: [BareController] })(BareModule);
+  app = await NestFactory.create(BareModule, { logger: false });
+  // The same global pipe as booking-api, so the comparison is about the route, not about validation being on.
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+} else {
+  const { createApp } = await import('./apps/booking-api/src/app.factory.ts');
+  app = await createApp({ logger: false });
+}
+// Idle keep-alive sockets wait between rounds longer than Node's 5 s default; the client must not race a close.
+app.getHttpServer().keepAliveTimeout = 120000;
+await app.listen(0, '127.0.0.1');
+process.stdout.write(JSON.stringify({ port: app.getHttpServer().address().port }) + '\\n');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+
+interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+}
+
+function startServer(app: 'bare' | 'api', env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', './src/runtime/register.mjs', '--input-type=module', '-e', SERVER_SCRIPT],
+    { cwd: repoRoot, env: { ...process.env, ...env, BENCH_APP: app }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const match = /\{"port":(\d+)\}/.exec(d.toString());
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${app} server exited (${code}): ${stderr.slice(-2_000)}`)));
+  });
+}
+
+function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), 5_000);
+    server.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+/** One keep-alive GET that must answer 200; the body is read in full (as a client would) and dropped. */
+function get(agent: Agent, port: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`GET ${path} → ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * HTTP round trips through Nest: a bare endpoint returning constant JSON (the anchor) against
+ * `GET /venues/:id/availability` of the real booking-api served from `@Cacheable` (a Redis hit, and an L1 hit with
+ * `CACHE_L1_MAX_ENTRIES`). Each app runs alone in its own process; the client is this process, keep-alive, the same
+ * for every case. `× anchor` is the share of a bare endpoint's throughput the cached endpoint keeps (target ≥ 0.9,
+ * ≥ 0.95 with L1).
+ */
+export const httpSuite: BenchSuite = {
+  description: 'HTTP GET: bare Nest endpoint, constant JSON (anchor) vs availability served from the cache (Redis, L1)',
+
+  async setup({ redisUrl, log }) {
+    const prefix = uniqueBenchPrefix('http');
+    const servers: ServerProcess[] = [];
+    const agents: Agent[] = [];
+    const teardown = async (): Promise<void> => {
+      agents.forEach((agent) => agent.destroy());
+      await Promise.allSettled(servers.map(stopServer));
+      const redis = new Redis(redisUrl);
+      try {
+        log(`Deleted ${await deleteBenchKeys(redis, prefix)} keys under ${prefix}`);
+      } finally {
+        redis.disconnect();
+      }
+    };
+
+    try {
+      const apiEnv = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, SEED_DEMO_DATA: 'true', DATABASE_URL: '' };
+      const [bare, redisHit, l1Hit] = await Promise.all([
+        startServer('bare', {}),
+        startServer('api', apiEnv),
+        startServer('api', { ...apiEnv, CACHE_L1_MAX_ENTRIES: '1000' }),
+      ]);
+      servers.push(bare, redisHit, l1Hit);
+      log(`Servers listening: bare :${bare.port}, api :${redisHit.port}, api with L1 :${l1Hit.port}`);
+
+      const date = new Date().toISOString().slice(0, 10);
+      const availability = `/venues/${DEMO_VENUE_ID}/availability?date=${date}`;
+      const warm = new Agent({ keepAlive: true });
+      agents.push(warm);
+      for (const server of [redisHit, l1Hit]) {
+        for (let i = 0; i < 3; i++) await get(warm, server.port, availability);
+      }
+
+      const cases: BenchCase[] = IN_FLIGHT.flatMap((concurrency) => {
+        const contenders = [
+          { name: 'bare Nest endpoint (constant JSON)', server: bare, path: '/bare', anchor: true },
+          { name: 'availability, @Cacheable Redis hit', server: redisHit, path: availability, anchor: false },
+          { name: 'availability, @Cacheable L1 hit', server: l1Hit, path: availability, anchor: false },
+        ];
+        return contenders.map(({ name, server, path, anchor }) => {
+          const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+          agents.push(agent);
+          return {
+            name,
+            group: `GET · ${concurrency} in flight`,
+            anchor,
+            concurrency,
+            run: () => get(agent, server.port, path),
+          };
+        });
+      });
+      return { cases, teardown };
+    } catch (error) {
+      await teardown();
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,44 @@
+import type { LockKeys } from './lock-keys.js';
+
+/** Why one attempt did not grant the lock. */
+export type AttemptFailure = 'contention' | 'unreachable' | 'no-quorum';
+
+export type AttemptResult =
+  | {
+      granted: true;
+      fencingToken: number;
+      /** Local time (ms) until which the lock is safely ours: attempt start + ttl − drift. */
+      validUntil: number;
+    }
+  | {
+      granted: false;
+      failure: AttemptFailure;
+      error?: unknown;
+      /** Single node, contention: the fence counter when Redis answered, and when the attempt was sent (local ms). */
+      denied?: { fence: number; sentAt: number };
+    };
+
+export type ExtendResult =
+  { ok: true; validUntil: number } | { ok: false; failure: 'taken' | 'unreachable'; error?: unknown };
+
+export interface ReleaseResult {
+  /** The token still owned the lock (on a quorum, for Redlock) and it was released. */
+  owned: boolean;
+}
+
+/** Where locks live: one Redis (with FIFO hand-over) or a Redlock quorum. Internal. */
+export interface LockBackend {
+  readonly mode: 'single' | 'redlock';
+  /**
+   * One acquisition attempt.
+   * @param leaseMs > 0: join the waiters (renewing this lease) when busy; 0: just try
+   * @param timeoutMs how long to wait for Redis before counting the attempt as failed
+   */
+  attempt(keys: LockKeys, token: string, ttl: number, leaseMs: number, timeoutMs: number): Promise<AttemptResult>;
+  extend(keys: LockKeys, token: string, ttl: number, timeoutMs: number): Promise<ExtendResult>;
+  /** Owner-checked release; `leave` also withdraws a waiter (passing on a hand-over it did not claim). */
+  release(keys: LockKeys, token: string, leave: boolean): Promise<ReleaseResult>;
+  /** Subscribes to wake-ups (once); messages are passed to the listener given at construction. */
+  ensureSubscribed(): Promise<void>;
+  close(): Promise<void>;
+}

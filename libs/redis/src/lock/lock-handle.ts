@@ -1,0 +1,187 @@
+import type { Logger } from '@nestjs/common';
+import { LockLostError, type LockLostReason } from '../errors/lock-lost.error.js';
+import { RedisToolkitError } from '../errors/redis-toolkit.error.js';
+import type { LockBackend } from './lock-backend.interface.js';
+import type { Lock } from './lock.interface.js';
+import type { LockKeys } from './lock-keys.js';
+import { LOCK_EXTEND_FAILED, LOCK_LOST, LOCK_RELEASED } from './lock.messages.js';
+
+export interface LockHandleContext {
+  backend: LockBackend;
+  keys: LockKeys;
+  ttl: number;
+  autoExtend: boolean;
+  maxHoldTime: number;
+  logger: Logger;
+  /** Called once when the lock stops being held (released or lost). */
+  onSettled(handle: LockHandle): void;
+  /** Called once if the lock is lost (after the loss is logged, before `signal` aborts). */
+  onLost(): void;
+}
+
+/**
+ * A held lock and its watchdog. While `autoExtend` is on, the lock is renewed every `ttl / 3` (retried quickly when
+ * Redis does not answer) up to `maxHoldTime` after acquisition. A local timer fires at `expiresAt`: if no renewal
+ * moved it, the lock is treated as lost, so `signal` aborts no later than Redis could let someone else in.
+ */
+export class LockHandle implements Lock {
+  private readonly controller = new AbortController();
+  private state: 'held' | 'released' | 'lost' = 'held';
+  private validUntil: number;
+  private readonly holdDeadline: number;
+  /** The last renewal was shortened to end at `maxHoldTime`. */
+  private capped = false;
+  private renewTimer?: NodeJS.Timeout;
+  private expiryTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly resource: string,
+    readonly token: string,
+    readonly fencingToken: number,
+    validUntil: number,
+    acquiredAt: number,
+    private readonly context: LockHandleContext,
+  ) {
+    this.validUntil = validUntil;
+    this.holdDeadline = acquiredAt + context.maxHoldTime;
+    this.arm();
+  }
+
+  get expiresAt(): number {
+    return this.validUntil;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Whether the lock is still held as far as this process knows. */
+  get held(): boolean {
+    return this.state === 'held';
+  }
+
+  async extend(ttl: number = this.context.ttl): Promise<void> {
+    if (this.state === 'released') throw new RedisToolkitError(LOCK_RELEASED(this.resource), 'E_LOCK_RELEASED');
+    if (this.state === 'lost') throw this.controller.signal.reason as LockLostError;
+    const result = await this.context.backend.extend(this.context.keys, this.token, ttl, this.timeLeft());
+    if (this.state !== 'held') return this.extend(ttl);
+    if (result.ok) {
+      this.validUntil = result.validUntil;
+      this.capped = false;
+      this.arm();
+      return;
+    }
+    if (result.failure === 'taken') throw this.lose('taken');
+    throw new RedisToolkitError(
+      LOCK_EXTEND_FAILED(this.resource, 'Redis did not answer'),
+      'E_LOCK_EXTEND_FAILED',
+      { resource: this.resource },
+      { cause: result.error },
+    );
+  }
+
+  async release(): Promise<boolean> {
+    if (this.state === 'released') return false;
+    const wasHeld = this.state === 'held';
+    this.settle('released');
+    const result = await this.context.backend.release(this.context.keys, this.token, false);
+    return wasHeld && result.owned;
+  }
+
+  /** Stops the watchdog without touching Redis (shutdown after a failed release). */
+  dispose(): void {
+    this.settle('released');
+  }
+
+  private timeLeft(): number {
+    return Math.max(1, this.validUntil - Date.now());
+  }
+
+  /**
+   * Schedules the next watchdog event. With auto-extension that is the renewal, well before expiry (the expiry timer
+   * is armed when the renewal starts, in case it hangs); otherwise the expiry itself.
+   */
+  private arm(): void {
+    clearTimeout(this.renewTimer);
+    this.clearExpiry();
+    const now = Date.now();
+    if (this.context.autoExtend && !this.capped && now < this.holdDeadline) {
+      this.scheduleRenewal(Math.min(this.context.ttl / 3, (this.validUntil - now) / 2));
+    } else {
+      this.armExpiry();
+    }
+  }
+
+  private armExpiry(): void {
+    if (this.expiryTimer) return;
+    this.expiryTimer = setTimeout(() => this.onExpiry(), Math.max(0, this.validUntil - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  private clearExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  private scheduleRenewal(delayMs: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renew(), Math.max(0, delayMs));
+    this.renewTimer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.state !== 'held') return;
+    this.armExpiry();
+    const holdLeft = this.holdDeadline - Date.now();
+    if (holdLeft <= 0) {
+      this.capped = true;
+      return;
+    }
+    const ttl = Math.min(this.context.ttl, holdLeft);
+    const result = await this.context.backend.extend(this.context.keys, this.token, ttl, this.timeLeft());
+    if (this.state !== 'held') return;
+    if (result.ok) {
+      this.validUntil = result.validUntil;
+      this.capped = ttl < this.context.ttl;
+      this.arm();
+    } else if (result.failure === 'taken') {
+      this.lose('taken');
+    } else if (Date.now() < this.validUntil) {
+      // Redis did not answer: try again while the lock is still valid; the expiry timer covers the rest.
+      this.scheduleRenewal(Math.min(this.context.ttl / 10, (this.validUntil - Date.now()) / 2));
+    }
+  }
+
+  private onExpiry(): void {
+    this.expiryTimer = undefined;
+    if (this.state !== 'held') return;
+    if (Date.now() < this.validUntil) {
+      this.arm();
+      return;
+    }
+    this.lose(this.capped || Date.now() >= this.holdDeadline ? 'max-hold-time' : 'expired');
+  }
+
+  private lose(reason: LockLostReason): LockLostError {
+    const error = new LockLostError(
+      LOCK_LOST(this.resource, this.fencingToken, reason),
+      this.resource,
+      reason,
+      this.fencingToken,
+    );
+    if (this.state !== 'held') return error;
+    this.settle('lost');
+    this.context.logger.warn(error.message);
+    this.context.onLost();
+    this.controller.abort(error);
+    return error;
+  }
+
+  private settle(state: 'released' | 'lost'): void {
+    if (this.state !== 'held') return;
+    this.state = state;
+    clearTimeout(this.renewTimer);
+    this.clearExpiry();
+    this.context.onSettled(this);
+  }
+}

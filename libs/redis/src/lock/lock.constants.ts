@@ -1,0 +1,2 @@
+/** Metadata key of `@WithLock` (the options, on the decorated method). */
+export const WITH_LOCK_METADATA = '@localcloudlab/nest-redis:with-lock';

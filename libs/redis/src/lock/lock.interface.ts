@@ -1,0 +1,33 @@
+/**
+ * A held lock, returned by `LockService.acquire` / `tryAcquire` and passed to `using` callbacks and `@WithLock`
+ * methods.
+ */
+export interface Lock {
+  /** The resource name, as given (without the key prefix). */
+  readonly resource: string;
+  /** Random owner token, unique to this acquisition; only it can extend or release the lock. */
+  readonly token: string;
+  /**
+   * Strictly greater than the fencing token of every earlier acquisition of this resource (see the README for the
+   * exact guarantee per mode). Pass it to the store you protect and have it reject writes carrying a lower token
+   * than one it has seen: a holder that lost its lock without noticing cannot overwrite newer data.
+   */
+  readonly fencingToken: number;
+  /** Local time (epoch ms) until which the lock is safely held: last grant or extension + ttl − drift. */
+  readonly expiresAt: number;
+  /**
+   * Aborts with `LockLostError` when the lock is lost (taken away, expired, or `maxHoldTime` reached); never
+   * aborts after a normal `release()`. Hand it to the work done under the lock.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Extends the lock to `ttl` ms from now (the acquisition's ttl by default).
+   * @throws LockLostError when the lock is no longer ours (and `signal` aborts)
+   */
+  extend(ttl?: number): Promise<void>;
+  /**
+   * Releases the lock if it is still ours; never touches a lock another owner holds.
+   * @returns `true` when it was still ours, `false` when it had been lost or already released
+   */
+  release(): Promise<boolean>;
+}

@@ -1,0 +1,29 @@
+/** A Redis call that did not answer in time (node down, paused or overloaded). */
+export class LockTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer from Redis within ${ms} ms`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** Settles like `promise`, or rejects with `LockTimeoutError` after `ms`. The promise itself keeps running. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new LockTimeoutError(ms)), Math.max(1, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The validity margin for clock drift: `ttl × driftFactor + 2 ms` (the Redlock paper's allowance). */
+export function driftFor(ttl: number, driftFactor: number): number {
+  return Math.floor(ttl * driftFactor) + 2;
+}

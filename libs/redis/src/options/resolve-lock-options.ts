@@ -1,0 +1,97 @@
+import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedLockOptions } from '../lock/lock-options.interface.js';
+import {
+  fail,
+  isPlainObject,
+  optionalBoolean,
+  optionalDuration,
+  optionalObject,
+  rejectUnknownKeys,
+} from './option-checks.js';
+import { resolveConnectionOptions } from './resolve-connection-options.js';
+
+const LOCK_OPTION_KEYS = [
+  'ttl',
+  'waitTimeout',
+  'retryDelay',
+  'retryJitter',
+  'autoExtend',
+  'maxHoldTime',
+  'driftFactor',
+  'nodes',
+] as const;
+const LOCK_NODE_KEYS = ['url', 'username', 'password', 'redisOptions', 'connectTimeout'] as const;
+
+/** Defaults of the `lock` options, in ms (see `LockModuleOptions` for what each one does). */
+export const LOCK_DEFAULTS = {
+  ttl: 10_000,
+  waitTimeout: 10_000,
+  retryDelay: 100,
+  retryJitter: 50,
+  autoExtend: true,
+  maxHoldTime: 300_000,
+  driftFactor: 0.01,
+} as const;
+
+/** Shortest lock lifetime accepted: below it, round trips and timer slack eat most of the validity. */
+const MIN_TTL_MS = 50;
+const MAX_DURATION_MS = 86_400_000;
+
+/** Per-call durations shared by the module defaults and `LockOptions`; `path` prefixes the field names. */
+export function resolveLockTimings(
+  raw: Record<string, unknown>,
+  path: string,
+  defaults: Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'>,
+): Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'> {
+  const at = (key: string) => `${path}.${key}`;
+  const ttl = optionalDuration(raw.ttl, at('ttl'), { min: MIN_TTL_MS, max: MAX_DURATION_MS }) ?? defaults.ttl;
+  const maxHoldTime =
+    optionalDuration(raw.maxHoldTime, at('maxHoldTime'), { min: MIN_TTL_MS, max: MAX_DURATION_MS }) ??
+    defaults.maxHoldTime;
+  if (maxHoldTime < ttl) fail(at('maxHoldTime'), `at least ttl (${ttl} ms)`, maxHoldTime);
+  return {
+    ttl,
+    waitTimeout:
+      optionalDuration(raw.waitTimeout, at('waitTimeout'), { min: 0, max: MAX_DURATION_MS }) ?? defaults.waitTimeout,
+    retryDelay: optionalDuration(raw.retryDelay, at('retryDelay'), { min: 1, max: 60_000 }) ?? defaults.retryDelay,
+    retryJitter: optionalDuration(raw.retryJitter, at('retryJitter'), { min: 0, max: 60_000 }) ?? defaults.retryJitter,
+    autoExtend: optionalBoolean(raw.autoExtend, at('autoExtend')) ?? defaults.autoExtend,
+    maxHoldTime,
+  };
+}
+
+/**
+ * Validates and defaults the module's `lock` options. Redlock nodes are resolved like any connection (named
+ * `lock-node-<i>`, credentials never echoed); they must be single nodes, not Sentinel or Cluster.
+ *
+ * @throws RedisOptionsError naming the offending field (`lock.ttl`, `lock.nodes[1].url`, …)
+ */
+export function resolveLockOptions(raw: unknown, clientName: string): ResolvedLockOptions {
+  const options = optionalObject(raw, 'lock') ?? {};
+  rejectUnknownKeys(options, LOCK_OPTION_KEYS, 'lock');
+  const timings = resolveLockTimings(options, 'lock', LOCK_DEFAULTS);
+
+  let driftFactor: number = LOCK_DEFAULTS.driftFactor;
+  if (options.driftFactor !== undefined) {
+    const value = options.driftFactor;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 0.5) {
+      fail('lock.driftFactor', 'a number in [0, 0.5)', value);
+    }
+    driftFactor = value;
+  }
+
+  const nodes: ResolvedRedisConnection[] = [];
+  if (options.nodes !== undefined) {
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
+      fail('lock.nodes', 'a non-empty array of Redis node URLs or connection options', options.nodes);
+    }
+    options.nodes.forEach((node: unknown, i) => {
+      const path = `lock.nodes[${i}]`;
+      const connection = typeof node === 'string' ? { url: node } : node;
+      if (!isPlainObject(connection)) return fail(path, 'a redis:// URL or connection options', node);
+      rejectUnknownKeys(connection, LOCK_NODE_KEYS, path);
+      nodes.push(resolveConnectionOptions(connection, path, `lock-node-${i}`, clientName));
+    });
+  }
+  return { ...timings, driftFactor, nodes };
+}

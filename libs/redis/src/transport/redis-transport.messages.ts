@@ -1,0 +1,33 @@
+/** Message builders of the transport's errors and logs. Values passed here are already redacted. */
+
+export const SEND_TIMED_OUT = (pattern: string, timeoutMs: number): string =>
+  `No reply to "${pattern}" within sendTimeout ${timeoutMs} ms: is a server handling this pattern?`;
+
+export const CLIENT_CLOSED = (pattern: string): string =>
+  `The Redis transport client was closed while "${pattern}" was waiting for its reply.`;
+
+export const MALFORMED_MESSAGE = (where: string, reason: string): string =>
+  `Dropped a malformed message on ${where}: ${reason}.`;
+
+export const MALFORMED_ENTRY = (stream: string, id: string, reason: string): string =>
+  `Malformed entry ${id} on stream ${stream} (${reason}); moved it to the dead-letter stream.`;
+
+export const HANDLER_FAILED = (pattern: string, attempt: number, maxAttempts: number, reason: string): string =>
+  `Handler of "${pattern}" failed (attempt ${attempt}/${maxAttempts}): ${reason}.`;
+
+export const DEAD_LETTERED = (stream: string, id: string, attempts: number, reason: string): string =>
+  `Entry ${id} of ${stream} failed ${attempts} time(s); moved it to the dead-letter stream: ${reason}.`;
+
+export const WILDCARD_IN_STREAMS = (pattern: string): string =>
+  `Event pattern "${pattern}" has glob characters, which streams mode cannot read (one stream per pattern): use exact patterns, or pub/sub mode.`;
+
+export const STATUS_CHANGED = (side: string, status: string, target: string): string =>
+  `Redis transport ${side} ${status} (${target}).`;
+
+export const SHUTDOWN_TIMED_OUT = (count: number, timeoutMs: number): string =>
+  `${count} handler(s) still running after shutdownTimeout ${timeoutMs} ms; closing anyway (their entries stay pending and will be reclaimed).`;
+
+export const NO_EVENT_HANDLER = (pattern: string): string => `No event handler for "${pattern}"; message dropped.`;
+
+export const EVENT_HANDLER_FAILED = (pattern: string, reason: string): string =>
+  `Event handler of "${pattern}" failed (pub/sub events are not retried): ${reason}.`;

@@ -1,0 +1,286 @@
+import { type INestApplicationContext, Logger } from '@nestjs/common';
+import {
+  type BaseRpcContext,
+  type CustomTransportStrategy,
+  type MessageHandler,
+  type ReadPacket,
+  Server,
+  Transport,
+  type WritePacket,
+} from '@nestjs/microservices';
+import { finalize, isObservable, lastValueFrom } from 'rxjs';
+import type { RedisClient } from '../connection/redis-connection.factory.js';
+import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
+import { REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
+import type { ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import { RedisPubSubServer } from './pubsub/redis-pubsub.server.js';
+import { RedisTransportConnections } from './redis-transport.connections.js';
+import type {
+  RedisTransportConnectionRole,
+  RedisTransportEvents,
+  RedisTransportStatus,
+} from './redis-transport.events.js';
+import { NO_EVENT_HANDLER, SHUTDOWN_TIMED_OUT } from './redis-transport.messages.js';
+import type { RedisTransportOptions } from './redis-transport-options.interface.js';
+import type { RedisTransportServerHost } from './redis-transport-server.host.js';
+import { type ResolvedTransportOptions, resolveTransportOptions } from './resolve-transport-options.js';
+import { RedisStreamKeys } from './streams/redis-stream-keys.js';
+import { RedisStreamsServer } from './streams/redis-streams.server.js';
+
+/** Options of {@link RedisTransportServer.fromApp}: everything but the connection, which comes from the module. */
+export type RedisTransportModuleOptions = Omit<
+  RedisTransportOptions,
+  | 'moduleOptions'
+  | 'url'
+  | 'username'
+  | 'password'
+  | 'redisOptions'
+  | 'sentinels'
+  | 'name'
+  | 'sentinelPassword'
+  | 'cluster'
+  | 'connectTimeout'
+>;
+
+/**
+ * A Nest microservice transport over Redis. In `'pubsub'` mode (default) it speaks the wire format of Nest's
+ * `Transport.REDIS`, so it can replace it one service at a time; in `'streams'` mode `@EventPattern` handlers read
+ * Redis Streams through a consumer group (at-least-once, retries, dead-letter stream) while `@MessagePattern`
+ * handlers still answer over pub/sub.
+ *
+ * @example
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * app.connectMicroservice({
+ *   strategy: RedisTransportServer.fromApp(app, { mode: 'streams', streams: { group: 'booking-worker' } }),
+ * });
+ * await app.startAllMicroservices();
+ * ```
+ * @example
+ * ```ts
+ * const app = await NestFactory.createMicroservice(WorkerModule, {
+ *   strategy: new RedisTransportServer({ url: 'redis://127.0.0.1:6379' }),
+ * });
+ * ```
+ */
+export class RedisTransportServer
+  extends Server<RedisTransportEvents, RedisTransportStatus>
+  implements CustomTransportStrategy, RedisTransportServerHost
+{
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger(RedisTransportServer.name);
+  readonly options: ResolvedTransportOptions;
+  private readonly connections: RedisTransportConnections;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly keys: RedisStreamKeys;
+  private pubsub?: RedisPubSubServer;
+  private streams?: RedisStreamsServer;
+  private closed?: Promise<void>;
+  private isClosing = false;
+
+  /**
+   * @param options connection options (as `RedisModule.forRoot` takes them) or `moduleOptions`, plus the
+   *   transport's own options; validated here
+   * @throws RedisOptionsError naming the offending field
+   */
+  constructor(options: RedisTransportOptions = {}) {
+    super();
+    this.options = resolveTransportOptions(options, 'server');
+    this.transportId = Transport.REDIS;
+    this.initializeSerializer(this.options);
+    this.initializeDeserializer(this.options);
+    this.connections = new RedisTransportConnections(this.options, 'server', this._status$, this.logger);
+    this.keys = new RedisStreamKeys(this.options.keyPrefix);
+  }
+
+  /**
+   * A server on the connection (and `keyPrefix`) of the application's `RedisModule`.
+   *
+   * @param app the application (or application context) that imported `RedisModule.forRoot`
+   * @param options transport options; `connectionName` picks a named connection of the module
+   */
+  static fromApp(app: INestApplicationContext, options: RedisTransportModuleOptions = {}): RedisTransportServer {
+    const moduleOptions = app.get<ResolvedRedisOptions>(REDIS_RESOLVED_OPTIONS, { strict: false });
+    let instrumentation: RedisInstrumentation | undefined;
+    try {
+      instrumentation = app.get(RedisInstrumentation, { strict: false });
+    } catch {
+      instrumentation = undefined;
+    }
+    return new RedisTransportServer({ instrumentation, ...options, moduleOptions });
+  }
+
+  get log(): Logger {
+    return this.logger;
+  }
+
+  get closing(): boolean {
+    return this.isClosing;
+  }
+
+  /** Redis key of the stream an event pattern is read from (streams mode). */
+  streamKey(pattern: string): string {
+    return this.keys.stream(pattern);
+  }
+
+  /** Redis key of the dead-letter stream of an event pattern (streams mode). */
+  deadLetterKey(pattern: string): string {
+    return this.keys.deadLetter(pattern);
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      // Undo a partial start (subscriptions, consumers already reading) before reporting the failure.
+      await this.close().catch(() => undefined);
+      return callback(error);
+    }
+    callback();
+  }
+
+  /**
+   * Graceful shutdown: stops reading (unsubscribes, stops the stream consumers), waits up to `shutdownTimeout` for
+   * the handlers in flight (their entries are acknowledged as they finish), then closes the connections.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  /** Registers a listener for an event of the underlying ioredis connections. */
+  on<K extends keyof RedisTransportEvents>(event: K, callback: RedisTransportEvents[K]): void {
+    this.connections.on(event, callback);
+  }
+
+  /** The ioredis connections by role (`pub`, `sub`, `stream:<pattern>`). */
+  unwrap<T = ReadonlyMap<RedisTransportConnectionRole, RedisClient>>(): T {
+    if (this.connections.all.size === 0) {
+      throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method first.');
+    }
+    return this.connections.all as T;
+  }
+
+  handlerFor(pattern: string): MessageHandler | null {
+    return this.messageHandlers.get(pattern) ?? null;
+  }
+
+  async deserialize(value: unknown, channel: string): Promise<ReadPacket & { id?: string }> {
+    return (await this.deserializer.deserialize(value, { channel })) as ReadPacket & { id?: string };
+  }
+
+  async serializeResponse(packet: WritePacket & { id: string }): Promise<unknown> {
+    return this.serializer.serialize(packet);
+  }
+
+  runEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+    const handler = this.handlerFor(pattern);
+    if (!handler) {
+      this.logger.warn(NO_EVENT_HANDLER(pattern));
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.runWithProcessingHooks(context, async (runEndHook) => {
+        try {
+          const result: unknown = await handler(packet.data, context);
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          runEndHook();
+        }
+      });
+    });
+  }
+
+  runRequest(
+    context: BaseRpcContext,
+    handler: MessageHandler,
+    packet: ReadPacket,
+    respond: (packet: WritePacket) => Promise<unknown>,
+  ): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const reply = async (response: WritePacket): Promise<unknown> => {
+        try {
+          return await respond(response);
+        } finally {
+          if (response.isDisposed) resolve();
+        }
+      };
+      this.runWithProcessingHooks(context, async (runEndHook) => {
+        let result: unknown;
+        try {
+          result = await handler(packet.data, context);
+        } catch (error) {
+          runEndHook();
+          await reply({ err: error, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
+          return;
+        }
+        if (isObservable(result)) {
+          // Streams and errors (Nest's exception filters turn a throw into an erroring observable) take Nest's path.
+          this.send(result.pipe(finalize(runEndHook)), reply);
+          return;
+        }
+        // A plain value: one reply, without the observable machinery and its extra tick.
+        runEndHook();
+        await reply({ response: result, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
+      });
+    });
+  }
+
+  report(pattern: string, startedAt: number, outcome: 'ok' | 'failed' | 'dead-lettered'): void {
+    this.options.instrumentation?.emit('transport.handled', {
+      pattern,
+      mode: this.options.mode,
+      durationMs: performance.now() - startedAt,
+      outcome,
+    });
+  }
+
+  track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async start(): Promise<void> {
+    const pub = this.connections.open('pub', { autoPipelining: true });
+    const sub = this.connections.open('sub', { blocking: true });
+    await this.connections.connectAll();
+    const events: string[] = [];
+    const requests: string[] = [];
+    for (const [pattern, handler] of this.messageHandlers) (handler.isEventHandler ? events : requests).push(pattern);
+
+    const streamsMode = this.options.mode === 'streams';
+    this.pubsub = new RedisPubSubServer(this, pub, sub);
+    await this.pubsub.listen(streamsMode ? requests : [...events, ...requests]);
+    if (streamsMode) {
+      this.streams = new RedisStreamsServer(this, pub, async (pattern) => {
+        const role = `stream:${pattern}` as const;
+        const reader = this.connections.open(role, { blocking: true });
+        await this.connections.connect(role);
+        return reader;
+      });
+      await this.streams.listen(events);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.isClosing = true;
+    await Promise.all([this.pubsub?.stop(), this.streams?.stop()]);
+    await this.drain();
+    await this.connections.closeAll();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const timeoutMs = this.options.shutdownTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.allSettled([...this.inFlight]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) this.logger.warn(SHUTDOWN_TIMED_OUT(this.inFlight.size, timeoutMs));
+  }
+}

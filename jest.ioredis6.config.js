@@ -1,7 +1,7 @@
 import base from './jest.config.js';
 
 /**
- * Smoke suite on ioredis 6 (RESP3 by default): the module suites run again with every `ioredis` import mapped to
+ * Smoke suite on ioredis 6 (RESP3 by default): the module suites and one suite per capability run again with every `ioredis` import mapped to
  * the `ioredis-v6` alias package, since the library declares `ioredis: ^5.4 || ^6` as its peer range.
  * @type {import('jest').Config}
  */
@@ -10,7 +10,13 @@ export default {
   displayName: 'ioredis@6',
   globals: { EXPECTED_RESP_PROTOCOL: 3 },
   roots: ['<rootDir>/libs/redis/test'],
-  testMatch: ['<rootDir>/libs/redis/test/module/**/*.e2e-spec.ts'],
+  testMatch: [
+    '<rootDir>/libs/redis/test/module/**/*.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/cache/cache-service.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/lock/lock-service.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/transport/pubsub.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/transport/streams.e2e-spec.ts',
+  ],
   moduleNameMapper: {
     '^ioredis$': '<rootDir>/node_modules/ioredis-v6/built/index.js',
     ...base.moduleNameMapper,

@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CacheMetrics } from '../cache/cache-metrics.js';
 import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
 import type { ConsumerLagSource } from './redis-metrics-options.interface.js';
 import { METRIC_NAMES } from './metric-names.js';
@@ -11,11 +12,17 @@ export interface ResolvedMetricsOptions {
   durationBuckets: number[];
 }
 
+/** One cache name's counters, as the cache keeps them. */
+export interface CacheCounterSnapshot {
+  hits: number;
+  misses: number;
+  stale: number;
+  loads: number;
+  errors: number;
+}
+
 /** Counters a capability keeps itself (plain numbers on the hot path), read at scrape time. */
-export type CounterSnapshotSource = () => Record<
-  string,
-  { hits: number; misses: number; stale: number; loads: number; errors: number }
->;
+export type CounterSnapshotSource = () => Record<string, CacheCounterSnapshot>;
 
 /**
  * Turns the library's instrumentation events into Prometheus metrics on the injected registry, and reads the
@@ -32,7 +39,12 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
     @Inject(REDIS_METRICS_REGISTRY) readonly registry: Registry,
     @Inject(REDIS_METRICS_OPTIONS) private readonly options: ResolvedMetricsOptions,
     private readonly instrumentation: RedisInstrumentation,
-  ) {}
+    // The module's own cache counters are read without any wiring by the app; optional so that a RedisModule
+    // registered with isGlobal: false does not break metrics.
+    @Optional() cacheMetrics?: CacheMetrics,
+  ) {
+    if (cacheMetrics) this.addCacheCounters(() => cacheMetrics.snapshot());
+  }
 
   /** The text exposition format, for a `/metrics` endpoint. */
   metrics(): Promise<string> {
@@ -55,93 +67,51 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    const name = (key: keyof typeof METRIC_NAMES) => this.options.prefix + METRIC_NAMES[key];
     const registers = [this.registry];
-    const buckets = this.options.durationBuckets;
+    const name = (key: keyof typeof METRIC_NAMES) => this.options.prefix + METRIC_NAMES[key];
+    const counter = (key: keyof typeof METRIC_NAMES, help: string, labelNames: string[]) =>
+      new Counter({ name: name(key), help, labelNames, registers });
+    const histogram = (key: keyof typeof METRIC_NAMES, help: string, labelNames: string[]) =>
+      new Histogram({ name: name(key), help, labelNames, buckets: this.options.durationBuckets, registers });
 
-    const cacheCounter = (
-      key: keyof typeof METRIC_NAMES,
-      help: string,
-      field: 'hits' | 'misses' | 'stale' | 'loads' | 'errors',
-    ) => {
-      const sources = this.cacheSources;
-      return new Counter({
+    const cacheSources = this.cacheSources;
+    const cacheCounter = (key: keyof typeof METRIC_NAMES, help: string, field: keyof CacheCounterSnapshot) =>
+      new Counter({
         name: name(key),
         help,
         labelNames: ['cache'],
         registers,
         collect() {
           this.reset();
-          for (const source of sources) {
+          for (const source of cacheSources) {
             for (const [cache, counters] of Object.entries(source())) this.inc({ cache }, counters[field]);
           }
         },
       });
-    };
     cacheCounter('cacheHits', 'Cache reads served from the cache (L1 or Redis).', 'hits');
     cacheCounter('cacheMisses', 'Cache reads that found nothing and ran the loader.', 'misses');
     cacheCounter('cacheStale', 'Cache reads served a stale value (stale-while-revalidate or grace).', 'stale');
     cacheCounter('cacheLoads', 'Loader runs.', 'loads');
     cacheCounter('cacheErrors', 'Cache operations that failed and were served fail-open.', 'errors');
-    const loadDuration = new Histogram({
-      name: name('cacheLoadDuration'),
-      help: 'Duration of cache loader runs.',
-      labelNames: ['cache', 'outcome'],
-      buckets,
-      registers,
-    });
+    const loadDuration = histogram('cacheLoadDuration', 'Duration of cache loader runs.', ['cache', 'outcome']);
 
-    const acquisitions = new Counter({
-      name: name('lockAcquisitions'),
-      help: 'Locks acquired.',
-      labelNames: ['mode'],
-      registers,
-    });
-    const failures = new Counter({
-      name: name('lockFailures'),
-      help: 'Lock acquisitions that failed, by reason.',
-      labelNames: ['mode', 'reason'],
-      registers,
-    });
-    const losses = new Counter({
-      name: name('lockLosses'),
-      help: 'Held locks lost before release.',
-      labelNames: ['mode'],
-      registers,
-    });
-    const wait = new Histogram({
-      name: name('lockWait'),
-      help: 'Time spent waiting to acquire a lock (acquired or not).',
-      labelNames: ['mode', 'outcome'],
-      buckets,
-      registers,
-    });
+    const acquisitions = counter('lockAcquisitions', 'Locks acquired.', ['mode']);
+    const failures = counter('lockFailures', 'Lock acquisitions that failed, by reason.', ['mode', 'reason']);
+    const losses = counter('lockLosses', 'Held locks lost before release.', ['mode']);
+    const wait = histogram('lockWait', 'Time spent waiting to acquire a lock (acquired or not).', ['mode', 'outcome']);
 
-    const handled = new Counter({
-      name: name('transportHandled'),
-      help: 'Transport messages handled successfully.',
-      labelNames: ['pattern', 'mode'],
-      registers,
-    });
-    const failed = new Counter({
-      name: name('transportFailed'),
-      help: 'Transport handler runs that threw.',
-      labelNames: ['pattern', 'mode'],
-      registers,
-    });
-    const deadLettered = new Counter({
-      name: name('transportDeadLettered'),
-      help: 'Transport messages moved to the dead-letter stream.',
-      labelNames: ['pattern', 'mode'],
-      registers,
-    });
-    const handlerDuration = new Histogram({
-      name: name('transportHandlerDuration'),
-      help: 'Duration of transport handler runs.',
-      labelNames: ['pattern', 'mode', 'outcome'],
-      buckets,
-      registers,
-    });
+    const patternLabels = ['pattern', 'mode'];
+    const handled = counter('transportHandled', 'Transport messages handled successfully.', patternLabels);
+    const failed = counter('transportFailed', 'Transport handler runs that threw.', patternLabels);
+    const deadLettered = counter(
+      'transportDeadLettered',
+      'Transport messages moved to the dead-letter stream.',
+      patternLabels,
+    );
+    const handlerDuration = histogram('transportHandlerDuration', 'Duration of transport handler runs.', [
+      ...patternLabels,
+      'outcome',
+    ]);
     const lagSources = this.lagSources;
     new Gauge({
       name: name('transportConsumerLag'),
@@ -156,18 +126,8 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
       },
     });
 
-    const connectionErrors = new Counter({
-      name: name('connectionErrors'),
-      help: 'Errors emitted by Redis connections.',
-      labelNames: ['connection'],
-      registers,
-    });
-    const reconnects = new Counter({
-      name: name('connectionReconnects'),
-      help: 'Reconnection attempts of Redis connections.',
-      labelNames: ['connection'],
-      registers,
-    });
+    const connectionErrors = counter('connectionErrors', 'Errors emitted by Redis connections.', ['connection']);
+    const reconnects = counter('connectionReconnects', 'Reconnection attempts of Redis connections.', ['connection']);
 
     const on = this.instrumentation.on.bind(this.instrumentation);
     this.unsubscribe.push(

@@ -7,3 +7,4 @@ export { bootstrapTestingApp, silentLogger, LogCapture } from './bootstrap.js';
 export { clientsNamed, eventually } from './client-list.js';
 export { generateTlsCertificates, type TlsCertificates } from './tls-certificates.js';
 export { RedisSentinelGroup } from './redis-sentinel-group.js';
+export { useTestApps } from './test-apps.js';

@@ -1,16 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { LockLostError, LockService, RedisModule } from '@app/redis';
 import {
   REDIS_URL,
   RedisServerProcess,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
   eventually,
   uniqueKeyPrefix,
+  useTestApps,
 } from '../../../../test/harness/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -19,21 +17,7 @@ const keyPrefix = uniqueKeyPrefix('lock-faults');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LockService under faults (single node)', () => {
-  let redis: Redis;
-  const apps: INestApplicationContext[] = [];
-
-  beforeAll(() => {
-    redis = new Redis(REDIS_URL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    await redis.quit();
-  });
+  const testApps = useTestApps(keyPrefix);
 
   it('a holder SIGKILLed while holding: another process gets the lock after the TTL, not before', async () => {
     const ttl = 1_500;
@@ -49,12 +33,11 @@ describe('LockService under faults (single node)', () => {
     });
     child.kill('SIGKILL');
     await exited;
-    const pttl = await redis.pttl(`${keyPrefix}lock:{crash}`);
+    const pttl = await testApps.redis.pttl(`${keyPrefix}lock:{crash}`);
     const expiresAt = Date.now() + pttl;
     expect(pttl).toBeGreaterThan(0);
 
-    const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
-    apps.push(app);
+    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
     const locks = app.get(LockService);
     const early = await locks.tryAcquire('crash');
     expect(early).toBeNull();
@@ -76,9 +59,8 @@ describe('LockService under faults (single node)', () => {
 
     it('a holder whose Redis is paused past the TTL: signal aborts with LockLostError, release() spares the new owner', async () => {
       const ttl = 400;
-      const holderApp = await bootstrapTestingApp([RedisModule.forRoot({ url: node.url, keyPrefix })]);
-      const rivalApp = await bootstrapTestingApp([RedisModule.forRoot({ url: node.url, keyPrefix })]);
-      apps.push(holderApp, rivalApp);
+      const holderApp = await testApps.boot([RedisModule.forRoot({ url: node.url, keyPrefix })]);
+      const rivalApp = await testApps.boot([RedisModule.forRoot({ url: node.url, keyPrefix })]);
       const lock = await holderApp.get(LockService).acquire('paused', { ttl });
 
       node.pause();

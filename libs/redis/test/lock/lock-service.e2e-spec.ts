@@ -1,6 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from '@jest/globals';
 import {
   type Lock,
   LockLostError,
@@ -9,54 +7,32 @@ import {
   RedisInstrumentation,
   RedisModule,
 } from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  eventually,
-  freePort,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, eventually, freePort, uniqueKeyPrefix, useTestApps } from '../../../../test/harness/index.js';
 
 const keyPrefix = uniqueKeyPrefix('lock-service');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LockService (single node)', () => {
-  let redis: Redis;
-  const apps: INestApplicationContext[] = [];
+  const testApps = useTestApps(keyPrefix);
 
   async function lockService(lock: Record<string, unknown> = {}): Promise<LockService> {
-    const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix, lock })]);
-    apps.push(app);
+    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix, lock })]);
     return app.get(LockService);
   }
-
-  beforeAll(() => {
-    redis = new Redis(REDIS_URL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    await redis.quit();
-  });
 
   describe('acquire() / release()', () => {
     it('stores the owner token under the key prefix and deletes it on release', async () => {
       const locks = await lockService();
       const lock = await locks.acquire('orders:1', { ttl: 5_000 });
       expect(lock.resource).toBe('orders:1');
-      expect(await redis.get(`${keyPrefix}lock:{orders:1}`)).toBe(lock.token);
-      const pttl = await redis.pttl(`${keyPrefix}lock:{orders:1}`);
+      expect(await testApps.redis.get(`${keyPrefix}lock:{orders:1}`)).toBe(lock.token);
+      const pttl = await testApps.redis.pttl(`${keyPrefix}lock:{orders:1}`);
       expect(pttl).toBeGreaterThan(4_000);
       expect(lock.expiresAt).toBeGreaterThan(Date.now() + 4_000);
       expect(lock.expiresAt).toBeLessThanOrEqual(Date.now() + 5_000);
       expect(lock.signal.aborted).toBe(false);
       expect(await lock.release()).toBe(true);
-      expect(await redis.exists(`${keyPrefix}lock:{orders:1}`)).toBe(0);
+      expect(await testApps.redis.exists(`${keyPrefix}lock:{orders:1}`)).toBe(0);
       expect(await lock.release()).toBe(false);
       expect(lock.signal.aborted).toBe(false);
     });
@@ -96,10 +72,10 @@ describe('LockService (single node)', () => {
     it('release() never deletes a lock another owner holds, and reports it no longer owned it', async () => {
       const locks = await lockService({ autoExtend: false });
       const first = await locks.acquire('stolen');
-      await redis.del(`${keyPrefix}lock:{stolen}`);
+      await testApps.redis.del(`${keyPrefix}lock:{stolen}`);
       const second = await locks.acquire('stolen');
       expect(await first.release()).toBe(false);
-      expect(await redis.get(`${keyPrefix}lock:{stolen}`)).toBe(second.token);
+      expect(await testApps.redis.get(`${keyPrefix}lock:{stolen}`)).toBe(second.token);
       await second.release();
     });
   });
@@ -140,13 +116,13 @@ describe('LockService (single node)', () => {
       // A waiter that queued and vanished: a queue entry whose lease has run out.
       const queue = `${keyPrefix}lock:{dead-waiter}:queue`;
       const leases = `${keyPrefix}lock:{dead-waiter}:leases`;
-      await redis.rpush(queue, 'ghost');
-      await redis.hset(leases, 'ghost', String(Date.now() - 1));
+      await testApps.redis.rpush(queue, 'ghost');
+      await testApps.redis.hset(leases, 'ghost', String(Date.now() - 1));
       const waiter = locks.acquire('dead-waiter', { waitTimeout: 3_000 });
       await sleep(100);
       await holder.release();
       const lock = await waiter;
-      expect(await redis.get(`${keyPrefix}lock:{dead-waiter}`)).toBe(lock.token);
+      expect(await testApps.redis.get(`${keyPrefix}lock:{dead-waiter}`)).toBe(lock.token);
       await lock.release();
     });
 
@@ -172,11 +148,11 @@ describe('LockService (single node)', () => {
       const locks = await lockService();
       const result = await locks.using('using', {}, async (signal, lock) => {
         expect(signal).toBe(lock.signal);
-        expect(await redis.get(`${keyPrefix}lock:{using}`)).toBe(lock.token);
+        expect(await testApps.redis.get(`${keyPrefix}lock:{using}`)).toBe(lock.token);
         return 42;
       });
       expect(result).toBe(42);
-      expect(await redis.exists(`${keyPrefix}lock:{using}`)).toBe(0);
+      expect(await testApps.redis.exists(`${keyPrefix}lock:{using}`)).toBe(0);
     });
 
     it('releases the lock when the work throws, and rethrows', async () => {
@@ -186,7 +162,7 @@ describe('LockService (single node)', () => {
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
-      expect(await redis.exists(`${keyPrefix}lock:{using-throws}`)).toBe(0);
+      expect(await testApps.redis.exists(`${keyPrefix}lock:{using-throws}`)).toBe(0);
     });
 
     it('does not run the work when the lock is not acquired', async () => {
@@ -225,13 +201,13 @@ describe('LockService (single node)', () => {
     it('aborts the signal with LockLostError (taken) when the key is deleted under the holder', async () => {
       const locks = await lockService();
       const lock = await locks.acquire('lost', { ttl: 300 });
-      await redis.del(`${keyPrefix}lock:{lost}`);
+      await testApps.redis.del(`${keyPrefix}lock:{lost}`);
       const next = await locks.acquire('lost', { ttl: 5_000, waitTimeout: 1_000 });
       expect(await eventually(() => lock.signal.aborted, 2_000, 10)).toBe(true);
       expect(lock.signal.reason).toBeInstanceOf(LockLostError);
       expect(lock.signal.reason).toMatchObject({ code: 'E_LOCK_LOST', reason: 'taken', resource: 'lost' });
       expect(await lock.release()).toBe(false);
-      expect(await redis.get(`${keyPrefix}lock:{lost}`)).toBe(next.token);
+      expect(await testApps.redis.get(`${keyPrefix}lock:{lost}`)).toBe(next.token);
       await expect(lock.extend()).rejects.toBeInstanceOf(LockLostError);
       await next.release();
     });
@@ -243,7 +219,9 @@ describe('LockService (single node)', () => {
       expect(await eventually(() => lock.signal.aborted, 3_000, 10)).toBe(true);
       expect(Date.now() - started).toBeGreaterThanOrEqual(400);
       expect(lock.signal.reason).toMatchObject({ reason: 'max-hold-time' });
-      expect(await eventually(async () => (await redis.exists(`${keyPrefix}lock:{max-hold}`)) === 0, 1_000)).toBe(true);
+      expect(
+        await eventually(async () => (await testApps.redis.exists(`${keyPrefix}lock:{max-hold}`)) === 0, 1_000),
+      ).toBe(true);
       expect(await lock.release()).toBe(false);
     });
 
@@ -260,7 +238,7 @@ describe('LockService (single node)', () => {
       const before = lock.expiresAt;
       await lock.extend(5_000);
       expect(lock.expiresAt).toBeGreaterThan(before + 3_000);
-      expect(await redis.pttl(`${keyPrefix}lock:{extend}`)).toBeGreaterThan(4_000);
+      expect(await testApps.redis.pttl(`${keyPrefix}lock:{extend}`)).toBeGreaterThan(4_000);
       await lock.release();
     });
   });
@@ -268,10 +246,9 @@ describe('LockService (single node)', () => {
   describe('failure and shutdown', () => {
     it('fails closed with reason "unreachable" when Redis does not answer', async () => {
       const port = await freePort();
-      const app = await bootstrapTestingApp([
+      const app = await testApps.boot([
         RedisModule.forRoot({ url: `redis://127.0.0.1:${port}`, keyPrefix, startDegraded: true, connectTimeout: 200 }),
       ]);
-      apps.push(app);
       const error = await app
         .get(LockService)
         .acquire('down', { waitTimeout: 300 })
@@ -281,16 +258,15 @@ describe('LockService (single node)', () => {
     });
 
     it('releases the locks still held when the application closes', async () => {
-      const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
+      const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
       await app.get(LockService).acquire('shutdown');
-      expect(await redis.exists(`${keyPrefix}lock:{shutdown}`)).toBe(1);
+      expect(await testApps.redis.exists(`${keyPrefix}lock:{shutdown}`)).toBe(1);
       await app.close();
-      expect(await redis.exists(`${keyPrefix}lock:{shutdown}`)).toBe(0);
+      expect(await testApps.redis.exists(`${keyPrefix}lock:{shutdown}`)).toBe(0);
     });
 
     it('reports acquisitions, failures and losses to RedisInstrumentation', async () => {
-      const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
-      apps.push(app);
+      const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
       const events: string[] = [];
       const instrumentation = app.get(RedisInstrumentation);
       instrumentation.on('lock.acquired', (e) => events.push(`acquired:${e.mode}`));

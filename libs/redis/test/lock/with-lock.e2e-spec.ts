@@ -1,6 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from '@jest/globals';
 import {
   LockNotAcquiredError,
   LockService,
@@ -9,47 +7,26 @@ import {
   RedisOptionsError,
   WithLock,
 } from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  freePort,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, freePort, uniqueKeyPrefix, useTestApps } from '../../../../test/harness/index.js';
 import { SlotsModule, SlotsService, WarmupModule, WarmupService } from './fixtures/with-lock.fixtures.js';
 
 const keyPrefix = uniqueKeyPrefix('with-lock');
 
 describe('@WithLock', () => {
-  let redis: Redis;
-  const apps: INestApplicationContext[] = [];
+  const testApps = useTestApps(keyPrefix);
 
   async function slots(url = REDIS_URL, extra: Record<string, unknown> = {}): Promise<SlotsService> {
-    const app = await bootstrapTestingApp([RedisModule.forRoot({ url, keyPrefix, ...extra }), SlotsModule]);
-    apps.push(app);
+    const app = await testApps.boot([RedisModule.forRoot({ url, keyPrefix, ...extra }), SlotsModule]);
     return app.get(SlotsService);
   }
-
-  beforeAll(() => {
-    redis = new Redis(REDIS_URL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    await redis.quit();
-  });
 
   it('serialises concurrent calls on the same key: 40 read-modify-writes, counter exact', async () => {
     const [a, b] = [await slots(), await slots()];
     const counterKey = `${keyPrefix}slot-counter`;
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).book('7', counterKey)));
-    expect(Number(await redis.get(counterKey))).toBe(40);
+    expect(Number(await testApps.redis.get(counterKey))).toBe(40);
     expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await redis.exists(`${keyPrefix}lock:{slot:7}`)).toBe(0);
+    expect(await testApps.redis.exists(`${keyPrefix}lock:{slot:7}`)).toBe(0);
   });
 
   it('exposes the current lock (resource, fencing token, signal) inside the method', async () => {
@@ -65,7 +42,7 @@ describe('@WithLock', () => {
     const service = await slots();
     await expect(service.throws()).rejects.toThrow('boom');
     expect(service.calls).toEqual(['throws']);
-    expect(await redis.exists(`${keyPrefix}lock:{throws}`)).toBe(0);
+    expect(await testApps.redis.exists(`${keyPrefix}lock:{throws}`)).toBe(0);
   });
 
   it('throws LockNotAcquiredError carrying the resource and does not run the method when the lock is busy', async () => {
@@ -100,16 +77,14 @@ describe('@WithLock', () => {
   });
 
   it('throws MethodNotWrappedError on an instance the module did not create (fails closed)', async () => {
-    const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
-    apps.push(app);
-    const orphan = new SlotsService(app.get(LockService), redis);
+    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
+    const orphan = new SlotsService(app.get(LockService), testApps.redis);
     await expect(async () => orphan.fixed()).rejects.toBeInstanceOf(MethodNotWrappedError);
     expect(orphan.calls).toEqual([]);
   });
 
   it("works when called from another provider's onModuleInit", async () => {
-    const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix }), WarmupModule]);
-    apps.push(app);
+    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix }), WarmupModule]);
     expect(app.get(WarmupService).result).toBe('done');
   });
 

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
+import { rejectDeepJson } from './json-depth.middleware.js';
 
 /** Largest JSON body accepted; a booking request is well under 1 kB. Larger bodies get 413. */
 export const MAX_JSON_BODY = '16kb';
@@ -10,7 +11,7 @@ export const MAX_JSON_BODY = '16kb';
 /**
  * Applies the settings every booking-api instance needs, whether `main.ts` created it or a test did with
  * `Test.createTestingModule({ imports: [AppModule] }).compile()` and `createNestApplication()`: shutdown hooks,
- * the body size limit, validation (400 listing every reason) and the OpenAPI document at `/docs`.
+ * the body size and depth limits, validation (400 listing every reason) and the OpenAPI document at `/docs`.
  *
  * @param app an application that has not been initialised yet
  */
@@ -18,6 +19,7 @@ export function configureApp<App extends NestExpressApplication>(app: App): App 
   // SIGTERM from Docker or Kubernetes then closes the app: Redis connections are QUIT, not dropped.
   app.enableShutdownHooks();
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
+  app.use(rejectDeepJson);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );

@@ -37,23 +37,27 @@ const REDIS_UP = {
   usedMemory: expect.any(Number),
   maxMemory: expect.any(Number),
 };
+const LOCK_UP = { status: 'up', mode: 'single', connection: 'default', latencyMs: expect.any(Number) };
 const DATABASE_UP = { status: 'up', engine: 'postgres', latencyMs: expect.any(Number) };
-const UP = {
-  status: 'ok',
-  info: { redis: REDIS_UP, database: DATABASE_UP },
-  error: {},
-  details: { redis: REDIS_UP, database: DATABASE_UP },
-};
+const TRANSPORT_UP = { status: 'up', mode: 'streams', connection: 'connected' };
+const ALL_UP = { redis: REDIS_UP, lock: LOCK_UP, database: DATABASE_UP, transport: TRANSPORT_UP };
+const UP = { status: 'ok', info: ALL_UP, error: {}, details: ALL_UP };
 const NOT_READY = /^Redis connection "default" is not ready \((connecting|connect|reconnecting|close)\)$/;
+const LOCK_NOT_READY = /^not ready \((connecting|connect|reconnecting|close)\)$/;
 
-/** The terminus body of a failed check: `redis` down with `message`, the database up. */
-function redisDown(message: unknown) {
+/**
+ * The terminus body of a failed check: `redis` and `lock` (single node: the same main connection) down with these
+ * messages, the database up, and the transport client as given.
+ */
+function redisDown(message: unknown, lockMessage: unknown, transport: Record<string, unknown> = TRANSPORT_UP) {
   const redis = { status: 'down', message };
+  const lock = { status: 'down', mode: 'single', connection: 'default', message: lockMessage };
+  const transportUp = transport.status === 'up';
   return {
     status: 'error',
-    info: { database: DATABASE_UP },
-    error: { redis },
-    details: { redis, database: DATABASE_UP },
+    info: { database: DATABASE_UP, ...(transportUp && { transport }) },
+    error: { redis, lock, ...(!transportUp && { transport }) },
+    details: { redis, lock, database: DATABASE_UP, transport },
   };
 }
 
@@ -106,9 +110,15 @@ describe('booking-api GET /health', () => {
       await request(app.getHttpServer()).get('/health/live').expect(200);
     });
 
-    it('answers 503 with redis down', async () => {
+    it('answers 503 with redis, the lock connection and the transport client down', async () => {
       const response = await request(app.getHttpServer()).get('/health').expect(503);
-      expect(response.body).toEqual(redisDown(expect.stringMatching(NOT_READY)));
+      expect(response.body).toEqual(
+        redisDown(expect.stringMatching(NOT_READY), expect.stringMatching(LOCK_NOT_READY), {
+          status: 'down',
+          mode: 'streams',
+          message: expect.stringMatching(/^the transport client could not connect: /),
+        }),
+      );
     });
 
     it('never puts the Redis address or password in the body', async () => {
@@ -119,13 +129,17 @@ describe('booking-api GET /health', () => {
     });
   });
 
-  describe('when a running Redis stops answering', () => {
+  describe('when a running (password-protected) Redis stops answering', () => {
+    const password = 's3cret-health-fail-pw';
     let redis: RedisServerProcess;
     let app: INestApplication;
 
     beforeAll(async () => {
-      redis = await RedisServerProcess.start();
-      app = await bootApi({ url: redis.url, keyPrefix: uniqueKeyPrefix('api-health-fail') });
+      redis = await RedisServerProcess.start({ args: ['--requirepass', password] });
+      app = await bootApi({
+        url: `redis://:${password}@127.0.0.1:${redis.port}`,
+        keyPrefix: uniqueKeyPrefix('api-health-fail'),
+      });
     });
 
     afterAll(async () => {
@@ -138,7 +152,9 @@ describe('booking-api GET /health', () => {
       redis.pause();
       try {
         const response = await request(app.getHttpServer()).get('/health').expect(503);
-        expect(response.body).toEqual(redisDown('Redis did not answer within 1000 ms'));
+        // The transport client's socket stays open while Redis is paused: it still reports connected.
+        expect(response.body).toEqual(redisDown('Redis did not answer within 1000 ms', 'no answer within 1000 ms'));
+        expect(response.text).not.toContain(password);
       } finally {
         redis.resume();
       }
@@ -146,13 +162,22 @@ describe('booking-api GET /health', () => {
       expect(recovered.body).toEqual(UP);
     });
 
-    it('reports down while Redis is killed, and up again after it restarts', async () => {
+    it('reports down naming redis while Redis is killed, and up again by itself within seconds of its restart', async () => {
       await redis.kill();
       const down = await healthEventually(app, 503);
-      expect(down.body).toEqual(redisDown(expect.stringMatching(NOT_READY)));
+      expect(down.body).toEqual(
+        redisDown(expect.stringMatching(NOT_READY), expect.stringMatching(LOCK_NOT_READY), {
+          status: 'down',
+          mode: 'streams',
+          message: 'the transport is reconnecting',
+        }),
+      );
+      expect(down.text).not.toContain(password);
       await redis.restart();
+      const restarted = Date.now();
       const up = await healthEventually(app, 200);
       expect(up.body).toEqual(UP);
+      expect(Date.now() - restarted).toBeLessThan(5_000);
     });
   });
 });

@@ -3,14 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { RedisTransportServer } from '@app/redis/transport';
 import { WorkerModule } from './worker.module.js';
 
-/** Consumer group of booking-worker: every replica joins it, so each event is handled by one of them. */
-export const BOOKING_WORKER_GROUP = 'booking-worker';
+export { BOOKING_WORKER_GROUP } from './booking-events/booking-events.server.js';
 
 /**
  * Applies the settings every booking-worker instance needs, whether `main.ts` created it or a test did with
  * `Test.createTestingModule({ imports: [WorkerModule] }).compile()` and `createNestApplication()`: shutdown hooks,
- * and the Redis transport in streams mode on the `RedisModule` connection and key prefix (start it with
- * `startAllMicroservices()`).
+ * and the Redis transport in streams mode on the `RedisModule` connection and key prefix (the server provided by
+ * `BookingEventsModule`; start it with `startAllMicroservices()`).
  *
  * @param app an application that has not been initialised yet
  */
@@ -18,10 +17,7 @@ export function configureWorker<App extends INestApplication>(app: App): App {
   // SIGTERM from Docker or Kubernetes then closes the app: the transport stops reading, lets the handlers in
   // flight finish, and Redis connections are QUIT, not dropped.
   app.enableShutdownHooks();
-  app.connectMicroservice(
-    { strategy: RedisTransportServer.fromApp(app, { mode: 'streams', streams: { group: BOOKING_WORKER_GROUP } }) },
-    { inheritAppConfig: true },
-  );
+  app.connectMicroservice({ strategy: app.get(RedisTransportServer) }, { inheritAppConfig: true });
   return app;
 }
 

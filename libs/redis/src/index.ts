@@ -17,7 +17,7 @@ export { RedisToolkitError } from './errors/redis-toolkit.error.js';
 export { RedisOptionsError } from './errors/redis-options.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { LockService } from './lock/lock.service.js';
-export type { Lock } from './lock/lock.interface.js';
+export type { Lock, LockNode } from './lock/lock.interface.js';
 export type { LockModuleOptions, LockNodeOptions, LockOptions } from './lock/lock-options.interface.js';
 export { LockNotAcquiredError, type LockNotAcquiredReason } from './errors/lock-not-acquired.error.js';
 export { LockLostError, type LockLostReason } from './errors/lock-lost.error.js';

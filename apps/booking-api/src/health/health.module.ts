@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisHealthIndicator } from '@app/redis/health';
+import { LockHealthIndicator, RedisHealthIndicator, RedisTransportHealthIndicator } from '@app/redis/health';
+import { BookingsModule } from '../bookings/bookings.module.js';
 import { DatabaseHealthIndicator } from '../database/database.health.js';
 import { HealthController } from './health.controller.js';
 
-/** The health routes; the Redis indicator reuses the global `RedisModule` connections, the database one the pool. */
+/**
+ * The health routes; the Redis and lock indicators reuse the global `RedisModule` connections, the database one the
+ * pool, the transport one the booking-events client `BookingsModule` exports.
+ */
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, BookingsModule],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, DatabaseHealthIndicator],
+  providers: [RedisHealthIndicator, LockHealthIndicator, DatabaseHealthIndicator, RedisTransportHealthIndicator],
 })
 export class HealthModule {}

@@ -56,6 +56,41 @@ export function hashArguments(args: readonly unknown[]): string {
   return createHash('sha1').update(text).digest('base64url');
 }
 
+/**
+ * Longest cache key (or tag) stored as it is. Keys usually embed user input (a search string, a slug), so their
+ * length must not be the caller's choice: it would set the size of every Redis key, L1 entry and bus message.
+ */
+export const MAX_CACHE_KEY_LENGTH = 256;
+/** Characters of an over-long key kept readable in front of its hash: the bounded key is then 257 characters. */
+const BOUNDED_HEAD_LENGTH = MAX_CACHE_KEY_LENGTH - 43;
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * The key actually used for `key`: itself up to {@link MAX_CACHE_KEY_LENGTH} characters; beyond that, its first
+ * 213 characters, `#`, and the SHA-256 of the whole key (base64url, 43 characters). A bounded key is 257 (or 258)
+ * characters, longer than any key used as it is, so the two kinds never meet, and two over-long keys share a Redis
+ * key only if SHA-256 collides: no silent collisions, at a fixed size.
+ */
+export function boundCacheKey(key: string): string {
+  if (key.length <= MAX_CACHE_KEY_LENGTH) return key;
+  // Never cut a surrogate pair in two (the head would be stored as U+FFFD): keep the whole pair.
+  const head = /[\uD800-\uDBFF]/.test(key[BOUNDED_HEAD_LENGTH - 1]!) ? BOUNDED_HEAD_LENGTH + 1 : BOUNDED_HEAD_LENGTH;
+  return `${key.slice(0, head)}#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/**
+ * Rejects what cannot be a cache key or tag: a non-string, an empty string, or a string with a lone UTF-16
+ * surrogate (Redis stores keys as UTF-8, where every lone surrogate becomes U+FFFD, so distinct keys would collide).
+ * @param what `'cache key'` or `'cache tag'`, for the message
+ * @throws TypeError
+ */
+export function assertCacheKey(key: unknown, what = 'cache key'): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`a ${what} must be a non-empty string`);
+  if (LONE_SURROGATE.test(key)) {
+    throw new TypeError(`a ${what} must be well-formed Unicode: it holds a lone UTF-16 surrogate`);
+  }
+}
+
 /** The default key of a decorated method: `Class.method:` + the arguments (so two methods never share entries). */
 export function defaultMethodKey(className: string, methodName: string, args: readonly unknown[]): string {
   return `${className}.${methodName}:${hashArguments(args)}`;

@@ -2,6 +2,7 @@ import { Command } from 'ioredis';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
 import type { RedisKeyspace } from '../keyspace/redis-keyspace.js';
 import { CACHE_NAMESPACE, GENERATION_TTL_MS } from './cache.constants.js';
+import { assertCacheKey, boundCacheKey } from './cache-key.builder.js';
 import { CACHE_COMMAND_TIMEOUT, CACHE_NOT_CONNECTED } from './cache.messages.js';
 import { CommandDeadlines, type PendingCommand } from './command-deadlines.js';
 import {
@@ -224,7 +225,8 @@ export class CacheRedisStore {
   }
 
   private tagKey(tag: string): string {
-    return this.keyspace.key(CACHE_NAMESPACE, 'tag', `{${tag}}`);
+    assertCacheKey(tag, 'cache tag');
+    return this.keyspace.key(CACHE_NAMESPACE, 'tag', `{${boundCacheKey(tag)}}`);
   }
 
   private assertConnected(): void {

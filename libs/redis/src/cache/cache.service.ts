@@ -25,6 +25,7 @@ import {
 import { CacheMetrics } from './cache-metrics.js';
 import { CacheRedisStore, CacheUnavailable } from './cache-redis.store.js';
 import { REDIS_CACHE_OPTIONS } from './cache.constants.js';
+import { assertCacheKey, boundCacheKey } from './cache-key.builder.js';
 import { CACHE_FAIL_OPEN, CACHE_REFRESH_FAILED, CACHE_SERVED_STALE_AFTER_ERROR } from './cache.messages.js';
 import { LruCache } from './l1/lru-cache.js';
 
@@ -301,8 +302,8 @@ export class CacheService implements OnModuleDestroy {
 
   /** Internal (decorators): the entry key of a cache key (validates it). */
   entryKeyOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError('a cache key must be a non-empty string');
-    return this.store.entryKey(key);
+    assertCacheKey(key);
+    return this.store.entryKey(boundCacheKey(key));
   }
 
   /** Internal (decorators): resolves with L1, single-flight, stale handling and fail-open. */
@@ -593,7 +594,7 @@ export class CacheService implements OnModuleDestroy {
   /** L1 is keyed by cache key (not entry key): a hit builds no Redis key. */
   private readL1(key: string, now: number): CacheResult<unknown> | undefined {
     if (this.l1 === undefined || !this.bus?.live) return undefined;
-    const entry = this.l1.get(key, now);
+    const entry = this.l1.get(boundCacheKey(key), now);
     if (entry === undefined || now >= entry.freshUntil) return undefined;
     return { value: entry.value, status: 'hit', tier: 'l1', ageMs: now - entry.createdAt };
   }

@@ -4,3 +4,7 @@
  */
 export { RedisHealthIndicator } from './redis.health.js';
 export type { RedisHealthCheckOptions } from './redis-health-options.interface.js';
+export { LockHealthIndicator } from './lock.health.js';
+export type { LockHealthCheckOptions } from './lock-health-options.interface.js';
+export { RedisTransportHealthIndicator } from './redis-transport.health.js';
+export type { RedisTransportHealthCheckOptions } from './redis-transport-health-options.interface.js';

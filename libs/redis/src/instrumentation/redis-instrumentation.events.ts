@@ -25,3 +25,6 @@ export interface RedisInstrumentationEvents {
 }
 
 export type RedisInstrumentationEvent = keyof RedisInstrumentationEvents;
+
+/** Reads the consumer lag of the streams a transport server consumes (pull-based: read at every scrape). */
+export type ConsumerLagSource = () => Promise<Array<{ stream: string; group: string; lag: number }>>;

@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { RedisInstrumentationEvent, RedisInstrumentationEvents } from './redis-instrumentation.events.js';
+import type {
+  ConsumerLagSource,
+  RedisInstrumentationEvent,
+  RedisInstrumentationEvents,
+} from './redis-instrumentation.events.js';
 
 type Listener<E extends RedisInstrumentationEvent> = (payload: RedisInstrumentationEvents[E]) => void;
 
@@ -12,6 +16,7 @@ type Listener<E extends RedisInstrumentationEvent> = (payload: RedisInstrumentat
 export class RedisInstrumentation {
   private readonly logger = new Logger('RedisInstrumentation');
   private readonly listeners = new Map<RedisInstrumentationEvent, Set<Listener<never>>>();
+  private readonly lagSources = new Set<ConsumerLagSource>();
   private warned = false;
 
   /**
@@ -41,5 +46,20 @@ export class RedisInstrumentation {
         }
       }
     }
+  }
+
+  /**
+   * Registers a source of consumer lag (a streams transport server does, when built with `fromApp`); observers read
+   * it when they need it (the metrics entry point, at every scrape).
+   * @returns a function that removes the source
+   */
+  addConsumerLagSource(source: ConsumerLagSource): () => void {
+    this.lagSources.add(source);
+    return () => this.lagSources.delete(source);
+  }
+
+  /** The consumer lag sources registered so far. */
+  get consumerLagSources(): ReadonlySet<ConsumerLagSource> {
+    return this.lagSources;
   }
 }

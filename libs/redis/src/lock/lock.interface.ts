@@ -1,3 +1,5 @@
+import type { RedisClient } from '../connection/redis-connection.factory.js';
+
 /**
  * A held lock, returned by `LockService.acquire` / `tryAcquire` and passed to `using` callbacks and `@WithLock`
  * methods.
@@ -30,4 +32,20 @@ export interface Lock {
    * @returns `true` when it was still ours, `false` when it had been lost or already released
    */
   release(): Promise<boolean>;
+}
+
+/**
+ * A connection locks are taken on, as `LockService.nodes()` lists them: each Redlock node, or the module's main
+ * connection in single-node mode. For health checks; the address never holds a password.
+ */
+export interface LockNode {
+  /** `lock-node-<i>` for a Redlock node, the connection name (`'default'`) in single-node mode. */
+  readonly label: string;
+  /** Redacted address (`redis://user@host:6379/0`), as logs show it: never a password. */
+  readonly address: string;
+  /**
+   * The node's own ioredis client. Redlock node clients have no offline queue, so a command to a node that is down
+   * fails at once instead of waiting for it to come back.
+   */
+  readonly client: RedisClient;
 }

@@ -7,6 +7,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { describeConnection } from '../connection/describe-connection.js';
 import { RedisConnectionsRegistry } from '../connection/redis-connections.registry.js';
 import { LockLostError } from '../errors/lock-lost.error.js';
 import { LockNotAcquiredError, type LockNotAcquiredReason } from '../errors/lock-not-acquired.error.js';
@@ -20,7 +21,7 @@ import { driftFor } from './with-timeout.js';
 import type { AttemptFailure, LockBackend } from './lock-backend.interface.js';
 import { LockContext } from './lock-context.js';
 import { LockHandle } from './lock-handle.js';
-import type { Lock } from './lock.interface.js';
+import type { Lock, LockNode } from './lock.interface.js';
 import { type LockKeys, lockKeys, lockWakeChannel } from './lock-keys.js';
 import { LOCK_NOT_ACQUIRED } from './lock.messages.js';
 import type { LockOptions, ResolvedLockOptions } from './lock-options.interface.js';
@@ -31,6 +32,7 @@ type CallOptions = Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'> & { signal
 
 /** Longest resource name accepted: it becomes part of several Redis keys. */
 const MAX_RESOURCE_LENGTH = 512;
+const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Shortest wait for Redis on one attempt, even when `waitTimeout` is 0. */
 const MIN_ATTEMPT_TIMEOUT_MS = 500;
 /**
@@ -104,7 +106,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   private readonly context = new LockContext();
 
   constructor(
-    @Inject(REDIS_RESOLVED_OPTIONS) options: ResolvedRedisOptions,
+    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
     private readonly registry: RedisConnectionsRegistry,
     private readonly keyspace: RedisKeyspace,
     private readonly instrumentation: RedisInstrumentation,
@@ -116,6 +118,23 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** `'redlock'` when `lock.nodes` is configured, `'single'` otherwise. */
   get mode(): 'single' | 'redlock' {
     return this.defaults.nodes.length > 0 ? 'redlock' : 'single';
+  }
+
+  /** Majority of the Redlock nodes that must grant a lock; 1 in single-node mode. */
+  get quorum(): number {
+    return this.mode === 'redlock' ? Math.floor(this.defaults.nodes.length / 2) + 1 : 1;
+  }
+
+  /**
+   * The connections locks are taken on, for health checks: every Redlock node, or the module's main connection in
+   * single-node mode (opened if it was not yet).
+   */
+  async nodes(): Promise<readonly LockNode[]> {
+    const backend = await this.getBackend();
+    if (backend instanceof Redlock) return backend.nodeConnections;
+    const client = await this.registry.connect(DEFAULT_REDIS_CONNECTION);
+    const connection = this.options.connections.get(DEFAULT_REDIS_CONNECTION);
+    return [{ label: DEFAULT_REDIS_CONNECTION, address: connection ? describeConnection(connection) : '', client }];
   }
 
   async onModuleInit(): Promise<void> {
@@ -245,9 +264,16 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   private async obtain(resource: string, options: CallOptions, tryOnly: boolean): Promise<LockHandle | null> {
-    if (typeof resource !== 'string' || resource.length === 0 || resource.length > MAX_RESOURCE_LENGTH) {
+    if (
+      typeof resource !== 'string' ||
+      resource.length === 0 ||
+      resource.length > MAX_RESOURCE_LENGTH ||
+      LONE_SURROGATE.test(resource)
+    ) {
+      // Rejected rather than hashed: a lock name must stay exact and readable. Lone surrogates would all become
+      // U+FFFD in Redis, so two distinct resources would share one lock.
       throw new RedisOptionsError(
-        `Invalid lock resource: expected a non-empty string of at most ${MAX_RESOURCE_LENGTH} characters.`,
+        `Invalid lock resource: expected a non-empty, well-formed Unicode string of at most ${MAX_RESOURCE_LENGTH} characters.`,
         'resource',
       );
     }

@@ -6,6 +6,7 @@ import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-optio
 import { redactSecrets } from '../utils/redact.js';
 import type { AttemptResult, ExtendResult, LockBackend, ReleaseResult } from './lock-backend.interface.js';
 import type { LockKeys } from './lock-keys.js';
+import type { LockNode } from './lock.interface.js';
 import { LOCK_NODE_FAILED } from './lock.messages.js';
 import { EXTEND, NODE_ACQUIRE, NODE_LEAVE, NODE_RELEASE, RAISE_FENCE } from './scripts/lock.scripts.js';
 import { driftFor, withTimeout } from './with-timeout.js';
@@ -62,6 +63,15 @@ export class Redlock implements LockBackend {
       this.track(node, client);
       return node;
     });
+  }
+
+  /** The node connections with their labels and redacted addresses (for health checks). */
+  get nodeConnections(): LockNode[] {
+    return this.nodes.map(({ label, connection, client }) => ({
+      label,
+      address: describeConnection(connection),
+      client,
+    }));
   }
 
   /** Connects every node, bounded by each node's `connectTimeout`; a node that is down keeps reconnecting. */

@@ -20,4 +20,4 @@ export interface RedisMetricsOptions {
 }
 
 /** A source of consumer lag (the streams transport registers one per server). */
-export type ConsumerLagSource = () => Promise<Array<{ stream: string; group: string; lag: number }>>;
+export type { ConsumerLagSource } from '../instrumentation/redis-instrumentation.events.js';

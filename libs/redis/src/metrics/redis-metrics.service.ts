@@ -112,7 +112,8 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
       ...patternLabels,
       'outcome',
     ]);
-    const lagSources = this.lagSources;
+    // Sources added here, and those the transport registered on the instrumentation hub (`RedisTransportServer.fromApp`).
+    const lagSources = () => [...this.lagSources, ...this.instrumentation.consumerLagSources];
     new Gauge({
       name: name('transportConsumerLag'),
       help: 'Entries of a stream not yet delivered to a consumer group.',
@@ -120,7 +121,7 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
       registers,
       async collect() {
         this.reset();
-        for (const source of lagSources) {
+        for (const source of lagSources()) {
           for (const { stream, group, lag } of await source().catch(() => [])) this.set({ stream, group }, lag);
         }
       },

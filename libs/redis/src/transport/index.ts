@@ -2,7 +2,12 @@
  * `@localcloudlab/nest-redis/transport`: the Redis transport for `@nestjs/microservices`. A separate entry point (as
  * `/health` and `/metrics` are), so that `@nestjs/microservices` stays an optional peer of the main one.
  */
-export { RedisTransportServer, type RedisTransportModuleOptions } from './redis-transport.server.js';
+export {
+  RedisTransportServer,
+  type ConsumerLagRegistry,
+  type RedisTransportModuleOptions,
+} from './redis-transport.server.js';
+export type { RedisStreamInfo } from './streams/redis-streams.info.js';
 export { RedisTransportClient } from './redis-transport.client.js';
 export {
   RedisTransportStatus,
@@ -24,4 +29,5 @@ export {
 } from './idempotency/redis-idempotency.js';
 export { RedisTransportTimeoutError } from '../errors/redis-transport-timeout.error.js';
 export { RedisTransportClosedError } from '../errors/redis-transport-closed.error.js';
+export { RedisTransportPayloadTooLargeError } from '../errors/redis-transport-payload-too-large.error.js';
 export { IdempotencyInProgressError } from '../errors/idempotency-in-progress.error.js';

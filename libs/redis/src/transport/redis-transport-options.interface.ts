@@ -128,6 +128,13 @@ export interface RedisTransportOptions extends RedisConnectionOptions {
    */
   sendTimeout?: number;
   /**
+   * Largest packet, in UTF-8 bytes once encoded. The client refuses to send a larger one
+   * (`RedisTransportPayloadTooLargeError`); the server drops a larger incoming one unparsed (logged; dead-lettered in
+   * streams mode), so one hostile producer cannot make every consumer parse megabytes of JSON.
+   * @default 1048576 (1 MiB)
+   */
+  maxPayloadBytes?: number;
+  /**
    * First reconnect delay; doubled per attempt up to `reconnectMaxDelay`. Reconnection never stops by itself.
    * @default 100
    */

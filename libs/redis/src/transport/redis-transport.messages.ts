@@ -31,3 +31,6 @@ export const NO_EVENT_HANDLER = (pattern: string): string => `No event handler f
 
 export const EVENT_HANDLER_FAILED = (pattern: string, reason: string): string =>
   `Event handler of "${pattern}" failed (pub/sub events are not retried): ${reason}.`;
+
+export const PAYLOAD_TOO_LARGE = (pattern: string, bytes: number, maxBytes: number): string =>
+  `Packet for "${pattern}" is ${bytes} bytes once encoded, over maxPayloadBytes ${maxBytes}; it was not sent.`;

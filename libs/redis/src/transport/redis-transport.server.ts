@@ -26,6 +26,15 @@ import type { RedisTransportServerHost } from './redis-transport-server.host.js'
 import { type ResolvedTransportOptions, resolveTransportOptions } from './resolve-transport-options.js';
 import { RedisStreamKeys } from './streams/redis-stream-keys.js';
 import { RedisStreamsServer } from './streams/redis-streams.server.js';
+import { readStreamInfo, type RedisStreamInfo } from './streams/redis-streams.info.js';
+
+/**
+ * Where a server reports the consumer lag of its streams, read at every scrape: the module's `RedisInstrumentation`
+ * (which the metrics entry point reads) or `RedisMetricsService` itself.
+ */
+export interface ConsumerLagRegistry {
+  addConsumerLagSource(source: () => Promise<Array<{ stream: string; group: string; lag: number }>>): () => void;
+}
 
 /** Options of {@link RedisTransportServer.fromApp}: everything but the connection, which comes from the module. */
 export type RedisTransportModuleOptions = Omit<
@@ -77,6 +86,7 @@ export class RedisTransportServer
   private streams?: RedisStreamsServer;
   private closed?: Promise<void>;
   private isClosing = false;
+  private removeLagSource?: () => void;
 
   /**
    * @param options connection options (as `RedisModule.forRoot` takes them) or `moduleOptions`, plus the
@@ -107,7 +117,10 @@ export class RedisTransportServer
     } catch {
       instrumentation = undefined;
     }
-    return new RedisTransportServer({ instrumentation, ...options, moduleOptions });
+    const server = new RedisTransportServer({ instrumentation, ...options, moduleOptions });
+    // The metrics entry point, if the app uses it, reads the lag from the instrumentation hub at every scrape.
+    if (instrumentation) server.reportConsumerLagTo(instrumentation);
+    return server;
   }
 
   get log(): Logger {
@@ -126,6 +139,45 @@ export class RedisTransportServer
   /** Redis key of the dead-letter stream of an event pattern (streams mode). */
   deadLetterKey(pattern: string): string {
     return this.keys.deadLetter(pattern);
+  }
+
+  /**
+   * Pending entries, dead letters and lag of each stream the server consumes, for its consumer group (streams mode,
+   * once listening; empty otherwise). Read on the server's command connection.
+   *
+   * @throws Error when that connection is not ready, rather than waiting for it to reconnect
+   */
+  async streamsInfo(): Promise<RedisStreamInfo[]> {
+    const pub = this.connections.all.get('pub');
+    if (!this.streams || !pub) return [];
+    if (pub.status !== 'ready') throw new Error(`the transport's Redis connection is not ready (${pub.status})`);
+    const group = this.options.streams.group!;
+    return Promise.all(
+      this.streams.patterns.map((pattern) =>
+        readStreamInfo(pub, {
+          pattern,
+          stream: this.keys.stream(pattern),
+          group,
+          deadLetterStream: this.keys.deadLetter(pattern),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Reports the consumer lag of the streams the server reads (label `stream` is the event pattern) to `registry`,
+   * read at every scrape, until `close()`. `fromApp` does it with the module's `RedisInstrumentation`, which
+   * `RedisMetricsModule` reads.
+   *
+   * @param registry `RedisInstrumentation`, `RedisMetricsService`, or anything with `addConsumerLagSource`
+   */
+  reportConsumerLagTo(registry: ConsumerLagRegistry): void {
+    this.removeLagSource?.();
+    this.removeLagSource = registry.addConsumerLagSource(async () =>
+      (await this.streamsInfo()).flatMap(({ pattern, group, lag }) =>
+        lag === null ? [] : [{ stream: pattern, group, lag }],
+      ),
+    );
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -267,6 +319,7 @@ export class RedisTransportServer
 
   private async shutdown(): Promise<void> {
     this.isClosing = true;
+    this.removeLagSource?.();
     await Promise.all([this.pubsub?.stop(), this.streams?.stop()]);
     await this.drain();
     await this.connections.closeAll();

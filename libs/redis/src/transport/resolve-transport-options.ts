@@ -25,6 +25,7 @@ const TRANSPORT_OPTION_KEYS = [
   'clientName',
   'wildcards',
   'sendTimeout',
+  'maxPayloadBytes',
   'reconnectDelay',
   'reconnectMaxDelay',
   'shutdownTimeout',
@@ -56,6 +57,7 @@ const NAME_PATTERN = /^[A-Za-z0-9:_\-.]+$/;
 /** Defaults of the transport, in one place. */
 export const TRANSPORT_DEFAULTS = {
   sendTimeout: 5_000,
+  maxPayloadBytes: 1_048_576,
   reconnectDelay: 100,
   reconnectMaxDelay: 5_000,
   shutdownTimeout: 10_000,
@@ -95,6 +97,7 @@ export interface ResolvedTransportOptions {
   channelPrefix: string;
   wildcards: boolean | 'auto';
   sendTimeout: number;
+  maxPayloadBytes: number;
   reconnectDelay: number;
   reconnectMaxDelay: number;
   shutdownTimeout: number;
@@ -244,6 +247,8 @@ export function resolveTransportOptions(raw: unknown, side: 'server' | 'client')
     channelPrefix: prefix(options.channelPrefix, 'channelPrefix') ?? '',
     wildcards,
     sendTimeout: duration(options.sendTimeout, 'sendTimeout', 1, 86_400_000) ?? TRANSPORT_DEFAULTS.sendTimeout,
+    maxPayloadBytes:
+      integer(options.maxPayloadBytes, 'maxPayloadBytes', 1_024, 512 * 1_048_576) ?? TRANSPORT_DEFAULTS.maxPayloadBytes,
     reconnectDelay,
     reconnectMaxDelay,
     shutdownTimeout:

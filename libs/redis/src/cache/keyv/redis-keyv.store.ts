@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { RedisKeyspace } from '../../keyspace/redis-keyspace.js';
 import { CACHE_NAMESPACE } from '../cache.constants.js';
+import { assertCacheKey, boundCacheKey } from '../cache-key.builder.js';
 
 /**
  * A Keyv storage adapter over the module's shared client and key prefix, behind Nest's `CACHE_MANAGER`
@@ -22,7 +23,8 @@ export class RedisKeyvStore extends EventEmitter {
   }
 
   private key(key: string): string {
-    return this.keyspace.key(CACHE_NAMESPACE, 'cm', key);
+    assertCacheKey(key);
+    return this.keyspace.key(CACHE_NAMESPACE, 'cm', boundCacheKey(key));
   }
 
   async get<Value>(key: string): Promise<Value | undefined> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
+import { assertPayloadFits, payloadTooLarge } from '../payload-limit.js';
 import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
 
 /**
@@ -42,6 +43,8 @@ export class RedisPubSubClient {
     const full = this.options.channelPrefix + channel;
     const shared = `${full}.reply`;
     const wire = this.options.codec.encode({ ...packet, [REPLY_TO_KEY]: this.replyChannel }, true);
+    const tooLarge = payloadTooLarge(wire, this.options.maxPayloadBytes, channel);
+    if (tooLarge) return Promise.reject(tooLarge);
     const subscribed = this.sharedReplyChannels.get(shared);
     if (subscribed === true) {
       this.writes.hold();
@@ -61,10 +64,9 @@ export class RedisPubSubClient {
 
   /** Publishes an event (fire and forget: nobody may be listening). */
   async event(channel: string, packet: ReadPacket): Promise<void> {
+    const wire = this.options.codec.encode(packet as unknown as Record<string, unknown>, true);
+    assertPayloadFits(wire, this.options.maxPayloadBytes, channel);
     this.writes.hold();
-    await this.pub.publish(
-      this.options.channelPrefix + channel,
-      this.options.codec.encode(packet as unknown as Record<string, unknown>, true),
-    );
+    await this.pub.publish(this.options.channelPrefix + channel, wire);
   }
 }

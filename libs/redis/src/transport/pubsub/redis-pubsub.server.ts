@@ -6,6 +6,7 @@ import { errorText } from '../error-text.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
 import { REPLY_TO_KEY } from './redis-pubsub.client.js';
+import { rejectOversizedPayload } from '../payload-limit.js';
 import { RedisPubSubContext } from './redis-pubsub.context.js';
 
 const GLOB = /[*?[]/;
@@ -70,7 +71,8 @@ export class RedisPubSubServer {
   }
 
   private async handle(subscribed: string, channel: string, raw: string): Promise<void> {
-    const { codec, channelPrefix } = this.host.options;
+    const { codec, channelPrefix, maxPayloadBytes } = this.host.options;
+    rejectOversizedPayload(raw, maxPayloadBytes);
     const decoded = codec.decode(raw);
     let replyTo: string | undefined;
     if (decoded !== null && typeof decoded === 'object' && REPLY_TO_KEY in decoded) {

@@ -7,6 +7,7 @@ import { DEAD_LETTERED, HANDLER_FAILED, MALFORMED_ENTRY } from '../redis-transpo
 import type { RedisTransportServerHost } from '../redis-transport-server.host.js';
 import { PACKET_FIELD } from './redis-streams.client.js';
 import { RedisStreamsContext } from './redis-streams.context.js';
+import { rejectOversizedPayload } from '../payload-limit.js';
 import type { RedisStreamKeys } from './redis-stream-keys.js';
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -173,6 +174,7 @@ export class RedisStreamConsumer {
     let packet: ReadPacket;
     try {
       if (raw === undefined) throw new Error(`no "${PACKET_FIELD}" field`);
+      rejectOversizedPayload(raw, this.host.options.maxPayloadBytes);
       packet = await this.host.deserialize(this.host.options.codec.decode(raw), this.key);
     } catch (error) {
       const reason = `malformed payload: ${errorText(error)}`;

@@ -3,6 +3,7 @@ import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
 import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
 import { RedisStreamKeys } from './redis-stream-keys.js';
+import { assertPayloadFits } from '../payload-limit.js';
 
 /** Field of a stream entry holding the encoded packet. */
 export const PACKET_FIELD = 'p';
@@ -25,6 +26,7 @@ export class RedisStreamsClient {
 
   async event(pattern: string, packet: ReadPacket): Promise<string> {
     const payload = this.options.codec.encode(packet as unknown as Record<string, unknown>, true);
+    assertPayloadFits(payload, this.options.maxPayloadBytes, pattern);
     this.writes.hold();
     const id = await this.pub.xadd(
       this.keys.stream(pattern),

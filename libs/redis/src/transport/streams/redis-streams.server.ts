@@ -12,6 +12,7 @@ import { RedisStreamKeys } from './redis-stream-keys.js';
 export class RedisStreamsServer {
   readonly keys: RedisStreamKeys;
   private readonly consumers: RedisStreamConsumer[] = [];
+  private readonly consumed: string[] = [];
 
   constructor(
     private readonly host: RedisTransportServerHost,
@@ -30,7 +31,13 @@ export class RedisStreamsServer {
       const consumer = new RedisStreamConsumer(this.host, this.pub, await this.openReader(pattern), pattern, this.keys);
       await consumer.start();
       this.consumers.push(consumer);
+      this.consumed.push(pattern);
     }
+  }
+
+  /** The event patterns being consumed. */
+  get patterns(): readonly string[] {
+    return this.consumed;
   }
 
   /** Stops reading every stream; handlers already running go on (the server waits for them, then acks). */

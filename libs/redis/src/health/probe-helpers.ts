@@ -1,0 +1,37 @@
+/** Settles like `work`, or rejects with `message` after `ms`; the timer never outlives the race. */
+export async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An error's text with any `user:password@` of a URL removed, for health output. */
+export function safeMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/(\w+:\/\/)[^@/\s]*@/g, '$1***@');
+}
+
+/** Milliseconds rounded to 0.01. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/**
+ * Why a connection attempt failed, without the address: a socket error by its code (`ECONNREFUSED`), whose message
+ * would name host and port; anything else by its message, scrubbed of credentials and `host:port`.
+ */
+export function connectFailure(error: unknown): string {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+  }
+  const code = /\b(E[A-Z]{4,})\b/.exec(safeMessage(error))?.[1];
+  return code ?? safeMessage(error).replace(/\[?[\w.:-]*\]?:\d{2,5}\b/g, '<address>');
+}

@@ -9,6 +9,7 @@ import { PACKET_FIELD } from './redis-streams.client.js';
 import { RedisStreamsContext } from './redis-streams.context.js';
 import { rejectOversizedPayload } from '../payload-limit.js';
 import type { RedisStreamKeys } from './redis-stream-keys.js';
+import { toRecord } from './redis-streams.info.js';
 
 type StreamEntry = [id: string, fields: string[] | null];
 
@@ -30,15 +31,6 @@ export function entriesOf(reply: unknown): StreamEntry[] {
   if (Array.isArray(reply[0])) return (reply as Array<[string, StreamEntry[]]>).flatMap(([, entries]) => entries);
   const out: StreamEntry[] = [];
   for (let i = 1; i < reply.length; i += 2) out.push(...(reply[i] as StreamEntry[]));
-  return out;
-}
-
-/** An XINFO reply as an object: RESP2 gives a flat `[key, value, …]` array, RESP3 a map. */
-function toRecord(raw: unknown): Record<string, unknown> {
-  if (raw instanceof Map) return Object.fromEntries(raw);
-  if (!Array.isArray(raw)) return (raw ?? {}) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1];
   return out;
 }
 

@@ -22,7 +22,7 @@ export interface RedisStreamInfo {
 }
 
 /** An XINFO reply entry as an object: RESP2 gives a flat `[key, value, …]` array, RESP3 a map. */
-function toRecord(raw: unknown): Record<string, unknown> {
+export function toRecord(raw: unknown): Record<string, unknown> {
   if (raw instanceof Map) return Object.fromEntries(raw);
   if (!Array.isArray(raw)) return (raw ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};

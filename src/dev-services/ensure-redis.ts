@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { probeTcp } from './tcp-probe.js';
 
 /** Outcome of {@link ensureRedis}: whether a server was already listening or one was started here. */
 export interface EnsureRedisResult {
@@ -9,17 +9,7 @@ export interface EnsureRedisResult {
 
 /** True when something answers a RESP `PING` on host:port within `timeoutMs` (any reply counts, even NOAUTH). */
 export function redisAnswers(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
-    socket.once('data', (data) => done(/^[+-]/.test(data.toString())));
-  });
+  return probeTcp(host, port, timeoutMs, { send: '*1\r\n$4\r\nPING\r\n', accept: (reply) => /^[+-]/.test(reply) });
 }
 
 function isLocalHost(host: string): boolean {

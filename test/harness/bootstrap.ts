@@ -1,5 +1,6 @@
-import type { DynamicModule, INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { RedisModule, type RedisModuleOptions } from '@app/redis';
 
 /**
  * Compiles a testing module from `imports` (usually `RedisModule.forRoot(...)` plus a fixture module) and runs its
@@ -11,6 +12,27 @@ export async function bootstrapTestingApp(
 ): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({ imports, providers }).setLogger(silentLogger).compile();
   return moduleRef.init();
+}
+
+/** Boots `RedisModule.forRoot(options)` alone, logging to `logger` (silent by default). */
+export async function bootRedisModule(
+  options: RedisModuleOptions,
+  logger: LoggerService = silentLogger,
+): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({ imports: [RedisModule.forRoot(options)] })
+    .setLogger(logger)
+    .compile();
+  return moduleRef.init();
+}
+
+/** The error an app's startup fails with; fails the test when startup succeeds (the app is closed then). */
+export async function startupError(start: () => Promise<INestApplicationContext>): Promise<Error> {
+  try {
+    await (await start()).close();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected startup to fail');
 }
 
 /** A logger that drops everything: tests assert on behaviour, and log capture is done explicitly where needed. */

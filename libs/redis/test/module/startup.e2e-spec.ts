@@ -8,7 +8,6 @@ import {
   RedisOptionsError,
   getRedisConnectionToken,
   type RedisClient,
-  type RedisModuleOptions,
 } from '@app/redis';
 import {
   LogCapture,
@@ -17,27 +16,9 @@ import {
   eventually,
   freePort,
   silentLogger,
+  bootRedisModule,
+  startupError,
 } from '../../../../test/harness/index.js';
-
-async function compileWith(
-  options: RedisModuleOptions,
-  logger: object = silentLogger,
-): Promise<INestApplicationContext> {
-  const moduleRef = await Test.createTestingModule({ imports: [RedisModule.forRoot(options)] })
-    .setLogger(logger as typeof silentLogger)
-    .compile();
-  return moduleRef.init();
-}
-
-async function startupError(run: () => Promise<unknown>): Promise<Error> {
-  try {
-    const app = (await run()) as INestApplicationContext;
-    await app.close();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected startup to fail');
-}
 
 describe('RedisModule startup', () => {
   let app: INestApplicationContext | undefined;
@@ -49,7 +30,7 @@ describe('RedisModule startup', () => {
 
   describe('invalid options', () => {
     it('forRoot fails at startup naming the offending field', async () => {
-      const error = await startupError(() => compileWith({ url: REDIS_URL, connectTimeout: -1 }));
+      const error = await startupError(() => bootRedisModule({ url: REDIS_URL, connectTimeout: -1 }));
       expect(error).toBeInstanceOf(RedisOptionsError);
       expect((error as RedisOptionsError).field).toBe('connectTimeout');
       expect(error.message).toContain('"connectTimeout"');
@@ -107,7 +88,9 @@ describe('RedisModule startup', () => {
     it('fails fast within connectTimeout when nothing listens', async () => {
       const port = await freePort();
       const started = Date.now();
-      const error = await startupError(() => compileWith({ url: `redis://127.0.0.1:${port}`, connectTimeout: 600 }));
+      const error = await startupError(() =>
+        bootRedisModule({ url: `redis://127.0.0.1:${port}`, connectTimeout: 600 }),
+      );
       const elapsed = Date.now() - started;
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect(error.message).toContain(`redis://127.0.0.1:${port}`);
@@ -120,7 +103,7 @@ describe('RedisModule startup', () => {
     it('fails fast within connectTimeout when the server accepts but never answers', async () => {
       const started = Date.now();
       const error = await startupError(() =>
-        compileWith({ url: `redis://127.0.0.1:${silentPort}`, connectTimeout: 700 }),
+        bootRedisModule({ url: `redis://127.0.0.1:${silentPort}`, connectTimeout: 700 }),
       );
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect((error as RedisConnectionError).connection).toBe('default');
@@ -131,7 +114,7 @@ describe('RedisModule startup', () => {
       const port = await freePort();
       const logs = new LogCapture();
       const error = await startupError(() =>
-        compileWith({ url: `redis://admin:S3cr3t-pw@127.0.0.1:${port}`, connectTimeout: 300 }, logs.logger),
+        bootRedisModule({ url: `redis://admin:S3cr3t-pw@127.0.0.1:${port}`, connectTimeout: 300 }, logs.logger),
       );
       expect(error.message).toContain(`redis://admin@127.0.0.1:${port}`);
       expect(`${error.message}\n${error.stack}\n${logs.text}`).not.toContain('S3cr3t-pw');
@@ -152,7 +135,7 @@ describe('RedisModule startup', () => {
     it('boots without Redis, logs without secrets, and recovers by itself when the server comes back', async () => {
       await server.stop({ keepDir: true });
       const logs = new LogCapture();
-      app = await compileWith(
+      app = await bootRedisModule(
         { url: `redis://:pw-not-logged@127.0.0.1:${server.port}`, connectTimeout: 300, startDegraded: true },
         logs.logger,
       );
@@ -181,7 +164,10 @@ describe('RedisModule startup', () => {
     it('fails at startup with the server’s reason and no secret', async () => {
       const logs = new LogCapture();
       const error = await startupError(() =>
-        compileWith({ url: `redis://:WRONG-pass-456@127.0.0.1:${server.port}`, connectTimeout: 1_000 }, logs.logger),
+        bootRedisModule(
+          { url: `redis://:WRONG-pass-456@127.0.0.1:${server.port}`, connectTimeout: 1_000 },
+          logs.logger,
+        ),
       );
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect(error.message).toMatch(/WRONGPASS|invalid password|invalid username-password/i);
@@ -190,7 +176,7 @@ describe('RedisModule startup', () => {
     });
 
     it('connects with the right password given separately from the URL', async () => {
-      app = await compileWith({ url: `redis://127.0.0.1:${server.port}`, password: 'right-pass-123' });
+      app = await bootRedisModule({ url: `redis://127.0.0.1:${server.port}`, password: 'right-pass-123' });
       expect(await app.get<RedisClient>(getRedisConnectionToken()).ping()).toBe('PONG');
     });
   });

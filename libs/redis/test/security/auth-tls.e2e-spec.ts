@@ -1,38 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import {
-  RedisConnectionError,
-  RedisKeyspace,
-  RedisModule,
-  getRedisConnectionToken,
-  type RedisClient,
-  type RedisModuleOptions,
-} from '@app/redis';
+import { RedisConnectionError, RedisKeyspace, getRedisConnectionToken, type RedisClient } from '@app/redis';
 import {
   LogCapture,
+  bootRedisModule,
+  startupError,
   RedisServerProcess,
   generateTlsCertificates,
   uniqueKeyPrefix,
   type TlsCertificates,
 } from '../../../../test/harness/index.js';
-
-async function boot(options: RedisModuleOptions, logs = new LogCapture()): Promise<INestApplicationContext> {
-  const moduleRef = await Test.createTestingModule({ imports: [RedisModule.forRoot(options)] })
-    .setLogger(logs.logger)
-    .compile();
-  return moduleRef.init();
-}
-
-async function startupError(options: RedisModuleOptions, logs = new LogCapture()): Promise<Error> {
-  try {
-    await (await boot(options, logs)).close();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected startup to fail');
-}
 
 describe('Connecting with an ACL user and over TLS', () => {
   let app: INestApplicationContext | undefined;
@@ -58,7 +36,10 @@ describe('Connecting with an ACL user and over TLS', () => {
     });
 
     it('connects as the ACL user from the URL and is confined to its key pattern by the server', async () => {
-      app = await boot({ url: `redis://booking-app:app-secret-pw@127.0.0.1:${server.port}`, keyPrefix: prefix });
+      app = await bootRedisModule({
+        url: `redis://booking-app:app-secret-pw@127.0.0.1:${server.port}`,
+        keyPrefix: prefix,
+      });
       const client = app.get<RedisClient>(getRedisConnectionToken());
       expect(await client.call('ACL', 'WHOAMI')).toBe('booking-app');
       const key = app.get(RedisKeyspace).key('inside');
@@ -69,9 +50,11 @@ describe('Connecting with an ACL user and over TLS', () => {
 
     it('fails at startup on a wrong password with the server’s reason, the user name and no secret', async () => {
       const logs = new LogCapture();
-      const error = await startupError(
-        { url: `redis://booking-app:wrong-secret-pw@127.0.0.1:${server.port}`, connectTimeout: 1_000 },
-        logs,
+      const error = await startupError(() =>
+        bootRedisModule(
+          { url: `redis://booking-app:wrong-secret-pw@127.0.0.1:${server.port}`, connectTimeout: 1_000 },
+          logs.logger,
+        ),
       );
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect(error.message).toMatch(/WRONGPASS/);
@@ -100,7 +83,7 @@ describe('Connecting with an ACL user and over TLS', () => {
     });
 
     it('connects over TLS when the CA is trusted', async () => {
-      app = await boot({
+      app = await bootRedisModule({
         url: `rediss://:tls-secret-pw@127.0.0.1:${server.tlsPort}`,
         redisOptions: { tls: { ca: certs.ca } },
       });
@@ -111,13 +94,15 @@ describe('Connecting with an ACL user and over TLS', () => {
 
     it('fails at startup with a certificate error and no secret when the server’s CA is not trusted', async () => {
       const logs = new LogCapture();
-      const error = await startupError(
-        {
-          url: `rediss://:tls-secret-pw@127.0.0.1:${server.tlsPort}`,
-          redisOptions: { tls: { ca: certs.otherCa } },
-          connectTimeout: 1_000,
-        },
-        logs,
+      const error = await startupError(() =>
+        bootRedisModule(
+          {
+            url: `rediss://:tls-secret-pw@127.0.0.1:${server.tlsPort}`,
+            redisOptions: { tls: { ca: certs.otherCa } },
+            connectTimeout: 1_000,
+          },
+          logs.logger,
+        ),
       );
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect(error.message).toMatch(/certificate/i);
@@ -143,7 +128,7 @@ describe('Connecting with an ACL user and over TLS', () => {
     });
 
     it('connects with a client certificate signed by the server’s CA', async () => {
-      app = await boot({
+      app = await bootRedisModule({
         url: `rediss://127.0.0.1:${server.tlsPort}`,
         redisOptions: { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } },
       });
@@ -151,11 +136,13 @@ describe('Connecting with an ACL user and over TLS', () => {
     });
 
     it('fails at startup without a client certificate', async () => {
-      const error = await startupError({
-        url: `rediss://127.0.0.1:${server.tlsPort}`,
-        redisOptions: { tls: { ca: certs.ca } },
-        connectTimeout: 1_000,
-      });
+      const error = await startupError(() =>
+        bootRedisModule({
+          url: `rediss://127.0.0.1:${server.tlsPort}`,
+          redisOptions: { tls: { ca: certs.ca } },
+          connectTimeout: 1_000,
+        }),
+      );
       expect(error).toBeInstanceOf(RedisConnectionError);
       expect((error as RedisConnectionError).connection).toBe('default');
     });

@@ -11,11 +11,14 @@ WORKDIR /app
 # Manifests first, so this layer (the slow one) is reused until package.json or the lockfile changes.
 COPY package.json package-lock.json ./
 # `npm ci` fails against our registry mirror; `npm install` with the committed lockfile resolves the same versions.
-RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
+# --ignore-scripts: no dependency runs code at install time (the build needs none; platform binaries such as SWC's and
+# esbuild's come as optional dependencies), and @scarf/scarf's install analytics stay off.
+ENV SCARF_ANALYTICS=false
+RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund --ignore-scripts
 
 COPY . .
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
 
 # ---- runtime: production dependencies and compiled output only, run as the unprivileged `node` user ------------
 FROM node:${NODE_VERSION}-slim AS runtime

@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
 import { RedisMetricsModule } from '@app/redis/metrics';
-import { MetricsController } from './metrics.controller.js';
 
-/** Serves `/metrics`. */
+/** Serves `/metrics`: the Prometheus text exposition of the library's metrics (transport, connections). */
 @Module({
-  imports: [RedisMetricsModule.forRoot()],
-  controllers: [MetricsController],
+  imports: [RedisMetricsModule.forRoot({ path: '/metrics' })],
 })
 export class MetricsModule {}

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication, Res } from '@nestjs/common';
+import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import type { Response } from 'express';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
 import { CacheService, LockService, RedisModule } from '@app/redis';
-import { RedisMetricsModule, RedisMetricsService } from '@app/redis/metrics';
+import { RedisMetricsModule } from '@app/redis/metrics';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
 import { RedisServerProcess, eventually, silentLogger, uniqueKeyPrefix } from '../../../../test/harness/index.js';
 
@@ -40,17 +39,6 @@ function series(name: string, labels: Record<string, string>): string {
   return `${prefix}${name}{${pairs.join(',')}}`;
 }
 
-/** `/metrics` as the demo apps serve it: the module's cache counters need no wiring. */
-@Controller('metrics')
-class MetricsController {
-  constructor(private readonly metrics: RedisMetricsService) {}
-
-  @Get()
-  async scrape(@Res() response: Response): Promise<void> {
-    response.type(this.metrics.contentType).send(await this.metrics.metrics());
-  }
-}
-
 @Controller()
 class BookedEventsController {
   @EventPattern(pattern)
@@ -59,6 +47,7 @@ class BookedEventsController {
   }
 }
 
+/** `/metrics` served by `RedisMetricsModule.forRoot({ path })`: the module's cache counters need no wiring. */
 describe('GET /metrics (scraped and parsed)', () => {
   let node: RedisServerProcess;
   let app: INestApplication;
@@ -76,8 +65,8 @@ describe('GET /metrics (scraped and parsed)', () => {
     const url = `redis://:${password}@127.0.0.1:${node.port}`;
     keyPrefix = uniqueKeyPrefix('metrics-scrape');
     const moduleRef = await Test.createTestingModule({
-      imports: [RedisModule.forRoot({ url, keyPrefix }), RedisMetricsModule.forRoot({ prefix })],
-      controllers: [MetricsController, BookedEventsController],
+      imports: [RedisModule.forRoot({ url, keyPrefix }), RedisMetricsModule.forRoot({ prefix, path: '/metrics' })],
+      controllers: [BookedEventsController],
     })
       .setLogger(silentLogger)
       .compile();

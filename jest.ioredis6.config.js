@@ -1,5 +1,8 @@
 import base from './jest.config.js';
 
+// Inherited by the Jest workers and the processes tests spawn: src/runtime/ts-loader.mjs maps `ioredis` to it.
+process.env.NEST_REDIS_TEST_IOREDIS = 'ioredis-v6';
+
 /**
  * Smoke suite on ioredis 6 (RESP3 by default): the module suites and one suite per capability run again with every `ioredis` import mapped to
  * the `ioredis-v6` alias package, since the library declares `ioredis: ^5.4 || ^6` as its peer range.

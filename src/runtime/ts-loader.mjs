@@ -12,10 +12,16 @@ import { swcOptions } from './swc-options.mjs';
 
 const repoRoot = new URL('../../', import.meta.url);
 const aliases = new Map([['@app/redis', new URL('libs/redis/src/index.ts', repoRoot).href]]);
+/**
+ * The ioredis package `ioredis` imports resolve to. The ioredis 6 smoke run (`jest.ioredis6.config.js`) sets it to
+ * the `ioredis-v6` alias, so the child processes its tests spawn run on the same major as the tests themselves.
+ */
+const ioredisPackage = process.env.NEST_REDIS_TEST_IOREDIS;
 
 export async function resolve(specifier, context, nextResolve) {
   const alias = aliases.get(specifier);
   if (alias) return { url: alias, shortCircuit: true };
+  if (specifier === 'ioredis' && ioredisPackage) return nextResolve(ioredisPackage, context);
   if (specifier.startsWith('@app/redis/')) {
     // Subpath entry points of the library: `@app/redis/health` → libs/redis/src/health/index.ts
     const entry = new URL(`libs/redis/src/${specifier.slice('@app/redis/'.length)}/index.ts`, repoRoot);

@@ -2,11 +2,17 @@ import type { Redis } from 'ioredis';
 
 /** The connections a Redis server currently has whose `CLIENT SETNAME` starts with `namePrefix`. */
 export async function clientsNamed(observer: Redis, namePrefix: string): Promise<string[]> {
+  return (await clientLinesNamed(observer, namePrefix)).map(clientName);
+}
+
+/** The whole `CLIENT LIST` line of each connection whose name starts with `namePrefix`. */
+export async function clientLinesNamed(observer: Redis, namePrefix: string): Promise<string[]> {
   const list = (await observer.client('LIST')) as string;
-  return list
-    .split('\n')
-    .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '')
-    .filter((name) => name.startsWith(namePrefix));
+  return list.split('\n').filter((line) => clientName(line).startsWith(namePrefix));
+}
+
+function clientName(clientListLine: string): string {
+  return /(?:^| )name=(\S*)/.exec(clientListLine)?.[1] ?? '';
 }
 
 /** Polls until `predicate` holds or `timeoutMs` passes; returns whether it held. */

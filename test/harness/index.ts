@@ -4,7 +4,7 @@ export { freePort } from './free-port.js';
 export { RedisServerProcess, type RedisServerOptions } from './redis-server-process.js';
 export { RedisClusterProcesses } from './redis-cluster.js';
 export { bootRedisModule, bootstrapTestingApp, silentLogger, startupError, LogCapture } from './bootstrap.js';
-export { clientsNamed, eventually } from './client-list.js';
+export { clientLinesNamed, clientsNamed, eventually } from './client-list.js';
 export { generateTlsCertificates, type TlsCertificates } from './tls-certificates.js';
 export { RedisSentinelGroup } from './redis-sentinel-group.js';
 export { useTestApps } from './test-apps.js';

@@ -3,7 +3,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisConnectionsRegistry, RedisModule } from '@app/redis';
-import { REDIS_URL, bootstrapTestingApp, clientsNamed, eventually } from '../../../../test/harness/index.js';
+import {
+  REDIS_URL,
+  bootstrapTestingApp,
+  clientLinesNamed,
+  clientsNamed,
+  eventually,
+} from '../../../../test/harness/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/shutdown-app.ts', import.meta.url));
@@ -42,20 +48,29 @@ describe('RedisModule shutdown', () => {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      child.once('exit', (code) => reject(new Error(`fixture exited early (${code}): ${stderr}`)));
-    });
-    expect(await clientsNamed(observer, `${clientName}:`)).toHaveLength(3);
+    try {
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`fixture exited early (${code}): ${stderr}`)));
+      });
+      const connections = await clientLinesNamed(observer, `${clientName}:`);
+      expect(connections).toHaveLength(3);
+      // The child runs on the ioredis major under test too (RESP3 in the ioredis 6 smoke run).
+      const expected = (globalThis as { EXPECTED_RESP_PROTOCOL?: number }).EXPECTED_RESP_PROTOCOL ?? 2;
+      expect(connections.every((line) => line.includes(` resp=${expected}`))).toBe(true);
 
-    child.kill('SIGTERM');
-    const code = await exited;
-    // Nest re-raises the signal after the hooks ran, so the exit is by SIGTERM (code null) or a clean 0.
-    expect([0, null]).toContain(code);
-    expect(stderr).not.toMatch(/error|did not close gracefully/i);
-    expect(await clientsNamed(observer, `${clientName}:`)).toEqual([]);
+      child.kill('SIGTERM');
+      const code = await exited;
+      // Nest re-raises the signal after the hooks ran, so the exit is by SIGTERM (code null) or a clean 0.
+      expect([0, null]).toContain(code);
+      expect(stderr).not.toMatch(/error|did not close gracefully/i);
+      expect(await clientsNamed(observer, `${clientName}:`)).toEqual([]);
+    } finally {
+      // A failed expectation must not leave the fixture running: Jest would wait for it.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

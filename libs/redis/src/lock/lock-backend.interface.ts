@@ -36,9 +36,16 @@ export interface LockBackend {
    */
   attempt(keys: LockKeys, token: string, ttl: number, leaseMs: number, timeoutMs: number): Promise<AttemptResult>;
   extend(keys: LockKeys, token: string, ttl: number, timeoutMs: number): Promise<ExtendResult>;
-  /** Owner-checked release; `leave` also withdraws a waiter (passing on a hand-over it did not claim). */
-  release(keys: LockKeys, token: string, leave: boolean): Promise<ReleaseResult>;
-  /** Subscribes to wake-ups (once); messages are passed to the listener given at construction. */
+  /**
+   * Owner-checked release; `leave` also withdraws a waiter (passing on a hand-over it did not claim).
+   * @param timeoutMs how long to wait for Redis: then rejects with `LockTimeoutError` (the release may still run
+   *   later, which is harmless: it is owner-checked)
+   */
+  release(keys: LockKeys, token: string, leave: boolean, timeoutMs: number): Promise<ReleaseResult>;
+  /**
+   * Subscribes to wake-ups (once): the shared wake channel and this instance's own (`<channel>:<instance>`);
+   * messages are passed to the listener given at construction.
+   */
   ensureSubscribed(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,14 +4,24 @@ import { RedisToolkitError } from '../errors/redis-toolkit.error.js';
 import type { LockBackend } from './lock-backend.interface.js';
 import type { Lock } from './lock.interface.js';
 import type { LockKeys } from './lock-keys.js';
-import { LOCK_EXTEND_FAILED, LOCK_LOST, LOCK_RELEASED } from './lock.messages.js';
+import { LOCK_EXTEND_FAILED, LOCK_LOST, LOCK_RELEASE_TIMED_OUT, LOCK_RELEASED } from './lock.messages.js';
+import type { DeferredWatchdog, WatchdogArming } from './watchdog-arming.js';
+import { LockTimeoutError } from './with-timeout.js';
 
-export interface LockHandleContext {
-  backend: LockBackend;
-  keys: LockKeys;
+/** The per-lock settings of a handle (the call's resolved options). */
+export interface LockHandleTimings {
   ttl: number;
   autoExtend: boolean;
   maxHoldTime: number;
+}
+
+/** What every lock of one LockService shares (created once, so acquiring allocates no context). */
+export interface LockHandleContext {
+  backend: LockBackend;
+  /** How long `release()` waits for Redis before it rejects with `E_LOCK_RELEASE_TIMEOUT`. */
+  releaseTimeout: number;
+  /** Defers creating the watchdog's timer: most locks are released before it would first fire. */
+  arming: WatchdogArming;
   logger: Logger;
   /** Called once when the lock stops being held (released or lost). */
   onSettled(handle: LockHandle): void;
@@ -24,8 +34,10 @@ export interface LockHandleContext {
  * Redis does not answer) up to `maxHoldTime` after acquisition. A local timer fires at `expiresAt`: if no renewal
  * moved it, the lock is treated as lost, so `signal` aborts no later than Redis could let someone else in.
  */
-export class LockHandle implements Lock {
-  private readonly controller = new AbortController();
+export class LockHandle implements Lock, DeferredWatchdog {
+  /** Created on first use of `signal`: most locks are released without anyone reading it. */
+  private controller?: AbortController;
+  private lostError?: LockLostError;
   private state: 'held' | 'released' | 'lost' = 'held';
   private validUntil: number;
   private readonly holdDeadline: number;
@@ -40,11 +52,14 @@ export class LockHandle implements Lock {
     readonly fencingToken: number,
     validUntil: number,
     acquiredAt: number,
+    private readonly keys: LockKeys,
+    private readonly timings: LockHandleTimings,
     private readonly context: LockHandleContext,
   ) {
     this.validUntil = validUntil;
-    this.holdDeadline = acquiredAt + context.maxHoldTime;
-    this.arm();
+    this.holdDeadline = acquiredAt + timings.maxHoldTime;
+    const left = validUntil - Date.now();
+    if (!context.arming.defer(this, timings.autoExtend ? Math.min(timings.ttl / 3, left / 2) : left)) this.arm();
   }
 
   get expiresAt(): number {
@@ -52,7 +67,16 @@ export class LockHandle implements Lock {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+    }
     return this.controller.signal;
+  }
+
+  /** The `LockLostError` the lock was lost with, if it was. */
+  get lost(): LockLostError | undefined {
+    return this.lostError;
   }
 
   /** Whether the lock is still held as far as this process knows. */
@@ -60,10 +84,10 @@ export class LockHandle implements Lock {
     return this.state === 'held';
   }
 
-  async extend(ttl: number = this.context.ttl): Promise<void> {
+  async extend(ttl: number = this.timings.ttl): Promise<void> {
     if (this.state === 'released') throw new RedisToolkitError(LOCK_RELEASED(this.resource), 'E_LOCK_RELEASED');
-    if (this.state === 'lost') throw this.controller.signal.reason as LockLostError;
-    const result = await this.context.backend.extend(this.context.keys, this.token, ttl, this.timeLeft());
+    if (this.state === 'lost') throw this.lostError as LockLostError;
+    const result = await this.context.backend.extend(this.keys, this.token, ttl, this.timeLeft());
     if (this.state !== 'held') return this.extend(ttl);
     if (result.ok) {
       this.validUntil = result.validUntil;
@@ -80,12 +104,35 @@ export class LockHandle implements Lock {
     );
   }
 
+  /**
+   * Stops the watchdog at once, then releases the lock in Redis (owner-checked), waiting at most `releaseTimeout`.
+   * @returns `true` when it was still ours, `false` when it had been lost or already released
+   * @throws RedisToolkitError `E_LOCK_RELEASE_TIMEOUT` when Redis (a Redlock majority) did not answer within
+   *   `releaseTimeout`: the lock then expires after its ttl (the release may still reach Redis later; it is
+   *   owner-checked, so it never deletes a newer owner's lock); Redis' own error when it refused the command
+   */
   async release(): Promise<boolean> {
     if (this.state === 'released') return false;
     const wasHeld = this.state === 'held';
     this.settle('released');
-    const result = await this.context.backend.release(this.context.keys, this.token, false);
-    return wasHeld && result.owned;
+    const { backend, releaseTimeout } = this.context;
+    try {
+      const result = await backend.release(this.keys, this.token, false, releaseTimeout);
+      return wasHeld && result.owned;
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      throw new RedisToolkitError(
+        LOCK_RELEASE_TIMED_OUT(this.resource, releaseTimeout),
+        'E_LOCK_RELEASE_TIMEOUT',
+        { resource: this.resource },
+        { cause: error },
+      );
+    }
+  }
+
+  /** Arms the watchdog whose arming was deferred at acquisition, unless the lock settled or is armed already. */
+  armDeferred(): void {
+    if (this.state === 'held' && this.renewTimer === undefined && this.expiryTimer === undefined) this.arm();
   }
 
   /** Stops the watchdog without touching Redis (shutdown after a failed release). */
@@ -105,8 +152,8 @@ export class LockHandle implements Lock {
     clearTimeout(this.renewTimer);
     this.clearExpiry();
     const now = Date.now();
-    if (this.context.autoExtend && !this.capped && now < this.holdDeadline) {
-      this.scheduleRenewal(Math.min(this.context.ttl / 3, (this.validUntil - now) / 2));
+    if (this.timings.autoExtend && !this.capped && now < this.holdDeadline) {
+      this.scheduleRenewal(Math.min(this.timings.ttl / 3, (this.validUntil - now) / 2));
     } else {
       this.armExpiry();
     }
@@ -137,18 +184,18 @@ export class LockHandle implements Lock {
       this.capped = true;
       return;
     }
-    const ttl = Math.min(this.context.ttl, holdLeft);
-    const result = await this.context.backend.extend(this.context.keys, this.token, ttl, this.timeLeft());
+    const ttl = Math.min(this.timings.ttl, holdLeft);
+    const result = await this.context.backend.extend(this.keys, this.token, ttl, this.timeLeft());
     if (this.state !== 'held') return;
     if (result.ok) {
       this.validUntil = result.validUntil;
-      this.capped = ttl < this.context.ttl;
+      this.capped = ttl < this.timings.ttl;
       this.arm();
     } else if (result.failure === 'taken') {
       this.lose('taken');
     } else if (Date.now() < this.validUntil) {
       // Redis did not answer: try again while the lock is still valid; the expiry timer covers the rest.
-      this.scheduleRenewal(Math.min(this.context.ttl / 10, (this.validUntil - Date.now()) / 2));
+      this.scheduleRenewal(Math.min(this.timings.ttl / 10, (this.validUntil - Date.now()) / 2));
     }
   }
 
@@ -170,17 +217,20 @@ export class LockHandle implements Lock {
       this.fencingToken,
     );
     if (this.state !== 'held') return error;
+    this.lostError = error;
     this.settle('lost');
     this.context.logger.warn(error.message);
     this.context.onLost();
-    this.controller.abort(error);
+    this.controller?.abort(error);
     return error;
   }
 
   private settle(state: 'released' | 'lost'): void {
     if (this.state !== 'held') return;
     this.state = state;
+    this.context.arming.cancel(this);
     clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
     this.clearExpiry();
     this.context.onSettled(this);
   }

@@ -57,6 +57,13 @@ export interface LockModuleOptions extends Omit<LockOptions, 'signal'> {
    */
   driftFactor?: number;
   /**
+   * How long `release()` (also the one `using` and `@WithLock` run after the work) waits for Redis (for a Redlock
+   * majority). When Redis is down or paused, release then rejects with `E_LOCK_RELEASE_TIMEOUT` instead of
+   * waiting for it to come back; the watchdog is already stopped, and the lock expires after its `ttl`.
+   * @default 1000
+   */
+  releaseTimeout?: number;
+  /**
    * Independent Redis masters for Redlock (3 or 5 is usual). A lock is held when a majority granted it within its
    * validity. When omitted, locks live on the module's main connection (single-node mode).
    * @default undefined
@@ -73,6 +80,7 @@ export interface ResolvedLockOptions {
   autoExtend: boolean;
   maxHoldTime: number;
   driftFactor: number;
+  releaseTimeout: number;
   /** Redlock nodes, resolved like any connection; empty in single-node mode. */
   nodes: ResolvedRedisConnection[];
 }

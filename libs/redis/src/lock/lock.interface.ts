@@ -28,8 +28,11 @@ export interface Lock {
    */
   extend(ttl?: number): Promise<void>;
   /**
-   * Releases the lock if it is still ours; never touches a lock another owner holds.
+   * Releases the lock if it is still ours; never touches a lock another owner holds. The watchdog stops at once;
+   * Redis is waited for at most `lock.releaseTimeout` (default 1 s).
    * @returns `true` when it was still ours, `false` when it had been lost or already released
+   * @throws RedisToolkitError with code `E_LOCK_RELEASE_TIMEOUT` when Redis (a Redlock majority) did not answer in
+   *   time: the lock then expires after its ttl (a late release is harmless, it is owner-checked)
    */
   release(): Promise<boolean>;
 }

@@ -25,6 +25,9 @@ export const LOCK_LOST = (resource: string, fencingToken: number, reason: LockLo
 export const LOCK_EXTEND_FAILED = (resource: string, reason: string): string =>
   `Lock "${resource}" could not be extended: ${reason}.`;
 
+export const LOCK_RELEASE_TIMED_OUT = (resource: string, timeoutMs: number): string =>
+  `Lock "${resource}" could not be released: Redis did not answer within ${timeoutMs} ms; it expires after its ttl.`;
+
 export const LOCK_RELEASED = (resource: string): string => `Lock "${resource}" was already released; acquire it again.`;
 
 export const LOCK_NODE_FAILED = (label: string, target: string, reason: string): string =>

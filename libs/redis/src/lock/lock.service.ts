@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { describeConnection } from '../connection/describe-connection.js';
 import { RedisConnectionsRegistry } from '../connection/redis-connections.registry.js';
-import { LockLostError } from '../errors/lock-lost.error.js';
 import { LockNotAcquiredError, type LockNotAcquiredReason } from '../errors/lock-not-acquired.error.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
 import type { ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
@@ -20,15 +19,16 @@ import { DEFAULT_REDIS_CONNECTION, REDIS_RESOLVED_OPTIONS } from '../redis.const
 import { driftFor } from './with-timeout.js';
 import type { AttemptFailure, LockBackend } from './lock-backend.interface.js';
 import { LockContext } from './lock-context.js';
-import { LockHandle } from './lock-handle.js';
+import { LockHandle, type LockHandleContext } from './lock-handle.js';
 import type { Lock, LockNode } from './lock.interface.js';
 import { type LockKeys, lockKeys, lockWakeChannel } from './lock-keys.js';
 import { LOCK_NOT_ACQUIRED } from './lock.messages.js';
 import type { LockOptions, ResolvedLockOptions } from './lock-options.interface.js';
 import { Redlock } from './redlock.js';
 import { SingleNodeLocks } from './single-node-locks.js';
+import { WatchdogArming } from './watchdog-arming.js';
 
-type CallOptions = Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'> & { signal?: AbortSignal };
+type CallOptions = Omit<ResolvedLockOptions, 'nodes' | 'driftFactor' | 'releaseTimeout'> & { signal?: AbortSignal };
 
 /** Longest resource name accepted: it becomes part of several Redis keys. */
 const MAX_RESOURCE_LENGTH = 512;
@@ -40,6 +40,8 @@ const MIN_ATTEMPT_TIMEOUT_MS = 500;
  * who is first: a split reservation costs at most this long.
  */
 const REDLOCK_CLAIM_WINDOW_MS = 200;
+/** Resources whose keys are kept built; the cache starts over when full. */
+const KEY_CACHE_SIZE = 1_000;
 
 /** A local waiter, keyed by its token: woken by a hand-over (single node, with its fence) or a release (Redlock). */
 class Wake {
@@ -98,12 +100,22 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   private readonly logger = new Logger(LockService.name);
   private readonly defaults: ResolvedLockOptions;
   private readonly channel: string;
+  /**
+   * Prefix of this service's tokens (`<instance>.<uuid>`): release scripts wake a waiter on `<channel>:<instance>`,
+   * so a hand-over reaches only the process that waits instead of every subscriber.
+   */
+  private readonly instance = randomBytes(6).toString('hex');
   private backend?: Promise<LockBackend>;
   /** The backend once created, so the hot path skips an await. */
   private ready?: LockBackend;
   private readonly wakes = new Map<string, Set<Wake>>();
   private readonly held = new Set<LockHandle>();
   private readonly context = new LockContext();
+  private readonly arming = new WatchdogArming();
+  /** What every handle shares (one backend per service), created with the first grant. */
+  private handleContext?: LockHandleContext;
+  /** Keys of recently used resources, so a hot resource does not rebuild its four key strings on every call. */
+  private readonly keyCache = new Map<string, LockKeys>();
 
   constructor(
     @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
@@ -157,6 +169,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.arming.close();
     const backend = await this.backend?.catch(() => undefined);
     await backend?.close();
   }
@@ -202,13 +215,14 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
     try {
       result = await this.context.run(lock, () => work(lock.signal, lock));
     } finally {
+      // Bounded by `releaseTimeout`: an outage cannot hold up the caller, the lock then expires after its ttl.
       await lock.release().catch((error: unknown) => {
         this.logger.warn(
           `Lock "${resource}" could not be released (${error instanceof Error ? error.message : String(error)}); it expires after its ttl.`,
         );
       });
     }
-    if (lock.signal.aborted && lock.signal.reason instanceof LockLostError) throw lock.signal.reason;
+    if (lock instanceof LockHandle && lock.lost) throw lock.lost;
     return result;
   }
 
@@ -222,9 +236,18 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
 
   /** Merges per-call options over the module defaults, validating them like module options. */
   private callOptions(options: LockOptions): CallOptions {
-    if (Object.keys(options).length === 0) return this.defaults;
-    const { signal, ...rest } = options;
-    return { ...resolveLockTimings(rest as Record<string, unknown>, 'lock options', this.defaults), signal };
+    const { signal } = options;
+    let timings = false;
+    for (const key in options) {
+      if (key !== 'signal') {
+        timings = true;
+        break;
+      }
+    }
+    const resolved = timings
+      ? resolveLockTimings(options as Record<string, unknown>, 'lock options', this.defaults)
+      : this.defaults;
+    return signal === undefined ? resolved : { ...resolved, signal };
   }
 
   private getBackend(): Promise<LockBackend> {
@@ -247,6 +270,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
       return new Redlock(this.defaults.nodes, onWake, {
         driftFactor: this.defaults.driftFactor,
         channel: this.channel,
+        instance: this.instance,
         claimWindowMs: REDLOCK_CLAIM_WINDOW_MS,
         logger: this.logger,
       });
@@ -255,6 +279,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
     return new SingleNodeLocks(client, () => this.registry.getSubscriber(DEFAULT_REDIS_CONNECTION), onWake, {
       driftFactor: this.defaults.driftFactor,
       channel: this.channel,
+      instance: this.instance,
     });
   }
 
@@ -291,8 +316,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
     } catch (error) {
       throw notAcquired(this.mode === 'redlock' ? 'no-quorum' : 'unreachable', error);
     }
-    const keys = lockKeys(this.keyspace, resource);
-    const token = randomUUID();
+    const keys = this.keysOf(resource);
+    const token = `${this.instance}.${randomUUID()}`;
     const deadline = started + options.waitTimeout;
     const waiting = options.waitTimeout > 0;
     const leaseMs = waiting ? this.leaseFor(options) : 0;
@@ -334,7 +359,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
       if (wake) this.removeWake(token, wake);
     }
 
-    if (waiting) backend.release(keys, token, true).catch(() => undefined);
+    if (waiting) backend.release(keys, token, true, this.defaults.releaseTimeout).catch(() => undefined);
     if (options.signal?.aborted) throw notAcquired('aborted');
     if (tryOnly && failure?.failure === 'contention') return null;
     throw notAcquired(failure?.failure ?? 'contention', failure?.error);
@@ -351,18 +376,27 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
     options: CallOptions,
   ): LockHandle {
     this.instrumentation.emit('lock.acquired', { waitMs: Date.now() - acquiredAt, mode: backend.mode });
-    const handle = new LockHandle(resource, token, fencingToken, validUntil, acquiredAt, {
+    const context = (this.handleContext ??= {
       backend,
-      keys,
-      ttl: options.ttl,
-      autoExtend: options.autoExtend,
-      maxHoldTime: options.maxHoldTime,
+      releaseTimeout: this.defaults.releaseTimeout,
+      arming: this.arming,
       logger: this.logger,
       onSettled: (settled) => this.held.delete(settled),
       onLost: () => this.instrumentation.emit('lock.lost', { mode: backend.mode }),
     });
+    const handle = new LockHandle(resource, token, fencingToken, validUntil, acquiredAt, keys, options, context);
     this.held.add(handle);
     return handle;
+  }
+
+  private keysOf(resource: string): LockKeys {
+    let keys = this.keyCache.get(resource);
+    if (!keys) {
+      if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
+      keys = lockKeys(this.keyspace, resource);
+      this.keyCache.set(resource, keys);
+    }
+    return keys;
   }
 
   private addWake(id: string): Wake {

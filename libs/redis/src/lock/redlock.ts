@@ -9,12 +9,13 @@ import type { LockKeys } from './lock-keys.js';
 import type { LockNode } from './lock.interface.js';
 import { LOCK_NODE_FAILED } from './lock.messages.js';
 import { EXTEND, NODE_ACQUIRE, NODE_LEAVE, NODE_RELEASE, RAISE_FENCE } from './scripts/lock.scripts.js';
-import { driftFor, withTimeout } from './with-timeout.js';
+import { CommandDeadlines } from './command-deadlines.js';
+import { driftFor, LockTimeoutError, withTimeout } from './with-timeout.js';
 
 /** How long a graceful QUIT of a node connection may take at shutdown. */
 const QUIT_TIMEOUT_MS = 1_000;
-/** How long release waits for a node that does not answer (paused, partitioned). */
-const RELEASE_TIMEOUT_MS = 1_000;
+/** How long a fire-and-forget command (giving back a partial grant, leaving a queue) may stay pending. */
+const BACKGROUND_TIMEOUT_MS = 60_000;
 
 interface RedlockNode {
   label: string;
@@ -25,7 +26,10 @@ interface RedlockNode {
 
 export interface RedlockOptions {
   driftFactor: number;
+  /** Shared wake channel; wake-ups of this instance's waiters come on `<channel>:<instance>`. */
   channel: string;
+  /** This LockService's instance id: the prefix of its tokens, naming its own wake channel. */
+  instance: string;
   /** How long a release keeps the nodes reserved for the waiter it woke. */
   claimWindowMs: number;
   logger: Logger;
@@ -37,7 +41,8 @@ type Vote<T> = { ok: true; value: T } | { ok: false; refused: boolean; error?: u
  * Redlock over independent masters: a lock is held when a majority granted it and time is left, measured from the
  * start of the attempt that succeeded (`validity = ttl − elapsed − drift`). Nodes are asked in parallel and the
  * attempt settles as soon as the outcome is known (a majority granted, or a majority can no longer grant). A failed
- * attempt releases on every node, including those that did not answer, so it never blocks its own retry.
+ * attempt releases on every node that granted it or did not answer (also when that answer comes late), so it never
+ * blocks its own retry.
  *
  * Node connections are created with the module's connection factory, without an offline queue (a down node fails
  * fast instead of buffering), log one redacted line per outage, and are closed by `close()` at shutdown.
@@ -47,6 +52,8 @@ export class Redlock implements LockBackend {
   readonly quorum: number;
   private readonly nodes: RedlockNode[];
   private subscribed?: Promise<void>;
+  private readonly deadlines = new CommandDeadlines();
+  private readonly ownChannel: string;
 
   constructor(
     connections: ResolvedRedisConnection[],
@@ -54,6 +61,7 @@ export class Redlock implements LockBackend {
     private readonly options: RedlockOptions,
   ) {
     this.quorum = Math.floor(connections.length / 2) + 1;
+    this.ownChannel = `${options.channel}:${options.instance}`;
     this.nodes = connections.map((connection) => {
       const client = createRedisClient({
         ...connection,
@@ -95,18 +103,29 @@ export class Redlock implements LockBackend {
     // Set once the attempt is decided; a node that answers later reacts to it (leave its queue, or give back its grant).
     let outcome: 'granted' | 'failed' | undefined;
     const votes = await this.poll(
-      nodeTimeout,
       (client) =>
         NODE_ACQUIRE.run(
           client,
           [keys.lock, keys.fence, keys.queue, keys.leases],
           [token, ttl, leaseMs > 0 ? 1 : 0, leaseMs],
-        ).then((reply) => {
-          const [granted, value] = reply as [number, number];
-          // Granted elsewhere but refused here (answered late): we are queued on this node, leave the queue.
-          if (granted !== 1 && outcome === 'granted') this.leave(client, keys, token);
-          return granted === 1 ? { granted: true as const, fence: Number(value) } : { granted: false as const };
-        }),
+          this.deadlines,
+          nodeTimeout,
+        ).then(
+          (reply) => {
+            const [granted, value] = reply as [number, number];
+            // Answered after the attempt was decided: granted here but the attempt failed, give it back; refused
+            // here but granted elsewhere, we are queued on this node: leave the queue.
+            if (granted === 1 && outcome === 'failed') this.giveBack(client, keys, token);
+            else if (granted !== 1 && outcome === 'granted') this.leave(client, keys, token);
+            return granted === 1 ? { granted: true as const, fence: Number(value) } : { granted: false as const };
+          },
+          (error: unknown) => {
+            // No answer in time after the attempt failed: it may still run, and the release queued behind it on
+            // this connection undoes it.
+            if (outcome === 'failed') this.giveBack(client, keys, token);
+            throw error;
+          },
+        ),
       (value) => value.granted,
     );
     const granted = votes.flatMap((v) => (v.ok && v.value.granted ? [v.value.fence] : []));
@@ -116,10 +135,9 @@ export class Redlock implements LockBackend {
         // Counters diverged (a node missed grants while down): lift the granting nodes to the token so every later
         // majority, which shares a node with this one, counts above it.
         const raised = await this.poll(
-          nodeTimeout,
           (client, i) =>
             votes[i].ok && (votes[i] as { value: { granted: boolean } }).value.granted
-              ? RAISE_FENCE.run(client, [keys.fence], [fencingToken]).then(() => true)
+              ? RAISE_FENCE.run(client, [keys.fence], [fencingToken], this.deadlines, nodeTimeout).then(() => true)
               : Promise.resolve(false),
           (ok) => ok,
         );
@@ -137,7 +155,7 @@ export class Redlock implements LockBackend {
       }
     }
     outcome = 'failed';
-    this.releaseEverywhere(keys, token);
+    this.releaseEverywhere(keys, token, votes);
     const refused = votes.filter((v) => (v.ok && !v.value.granted) || (!v.ok && v.refused)).length;
     const unreachable = votes.filter((v) => !v.ok && !v.refused).length;
     const error = votes.find((v): v is { ok: false; refused: boolean; error?: unknown } => !v.ok)?.error;
@@ -151,8 +169,9 @@ export class Redlock implements LockBackend {
   async extend(keys: LockKeys, token: string, ttl: number, timeoutMs: number): Promise<ExtendResult> {
     const start = Date.now();
     const drift = driftFor(ttl, this.options.driftFactor);
-    const votes = await this.poll(Math.max(1, Math.min(timeoutMs, ttl - drift)), (client) =>
-      EXTEND.run(client, [keys.lock], [token, ttl]).then((reply) => reply === 1),
+    const nodeTimeout = Math.max(1, Math.min(timeoutMs, ttl - drift));
+    const votes = await this.poll((client) =>
+      EXTEND.run(client, [keys.lock], [token, ttl], this.deadlines, nodeTimeout).then((reply) => reply === 1),
     );
     const extended = votes.filter((v) => v.ok && v.value).length;
     const validUntil = start + ttl - drift;
@@ -163,24 +182,27 @@ export class Redlock implements LockBackend {
     return { ok: false, failure: 'unreachable', error };
   }
 
-  async release(keys: LockKeys, token: string): Promise<ReleaseResult> {
+  async release(keys: LockKeys, token: string, _leave: boolean, timeoutMs: number): Promise<ReleaseResult> {
     // Settles once a majority answered; the other nodes get the same release on their connection regardless.
     const votes = await this.poll(
-      RELEASE_TIMEOUT_MS,
       (client) =>
         NODE_RELEASE.run(
           client,
           [keys.lock, keys.fence, keys.queue, keys.leases],
           [token, this.options.channel, 1, this.options.claimWindowMs, 1],
+          this.deadlines,
+          timeoutMs,
         ).then((reply) => Number(reply)),
       (released) => released > 0,
     );
     const released = votes.filter((v) => v.ok && v.value > 0).length;
-    if (released === 0 && votes.every((v) => !v.ok)) {
-      const failed = votes.find((v): v is { ok: false; refused: boolean; error?: unknown } => !v.ok && !!v.error);
-      throw failed?.error ?? new Error('no Redlock node answered');
-    }
-    return { owned: released >= this.quorum };
+    if (released >= this.quorum) return { owned: true };
+    // A majority answered that the token no longer owns the lock: it was lost (or released) before.
+    const refused = votes.filter((v) => v.ok && v.value === 0).length;
+    if (refused > this.nodes.length - this.quorum) return { owned: false };
+    // Too few answers to tell: report why (a timeout first, so the caller sees that Redis did not answer).
+    const errors = votes.flatMap((v) => (!v.ok && v.error !== undefined ? [v.error] : []));
+    throw errors.find((e) => e instanceof LockTimeoutError) ?? errors[0] ?? new Error('no Redlock node answered');
   }
 
   ensureSubscribed(): Promise<void> {
@@ -191,27 +213,28 @@ export class Redlock implements LockBackend {
           node.subscriber = subscriber;
           this.track(node, subscriber);
           subscriber.on('message', (channel: string, message: string) => {
-            if (channel === this.options.channel) this.onWake(message);
+            if (channel === this.ownChannel || channel === this.options.channel) this.onWake(message);
           });
         }
-        // A down node must not hold up waiting on the others: it subscribes when it comes back.
-        await withTimeout(node.subscriber.subscribe(this.options.channel), 500).catch(() => undefined);
+        // A down node must not hold up waiting on the others: it subscribes when it comes back. The shared channel
+        // only carries wake-ups published by older versions (tokens without an instance).
+        await withTimeout(node.subscriber.subscribe(this.ownChannel, this.options.channel), 500).catch(() => undefined);
       }),
     ).then(() => undefined);
     return this.subscribed;
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     const clients = this.nodes.flatMap((node) => (node.subscriber ? [node.client, node.subscriber] : [node.client]));
     await Promise.all(clients.map((client) => closeClient(client)));
   }
 
   /**
-   * Runs `command` on every node in parallel, each bounded by `timeoutMs`, and resolves as soon as `decided` holds
-   * for a majority (or can no longer), leaving stragglers to settle in the background.
+   * Runs `command` on every node in parallel (each command is bounded by its own deadline) and resolves as soon as
+   * `decided` holds for a majority (or can no longer), leaving stragglers to settle in the background.
    */
   private poll<T>(
-    timeoutMs: number,
     command: (client: RedisClient, index: number) => Promise<T>,
     decided: (value: T) => boolean = () => true,
   ): Promise<Array<Vote<T>>> {
@@ -222,7 +245,7 @@ export class Redlock implements LockBackend {
       let no = 0;
       const done = () => resolve(votes);
       this.nodes.forEach((node, index) => {
-        withTimeout(command(node.client, index), timeoutMs)
+        command(node.client, index)
           .then(
             (value) => {
               votes[index] = { ok: true, value };
@@ -243,17 +266,28 @@ export class Redlock implements LockBackend {
   }
 
   /**
-   * Fire-and-forget release of a failed attempt on every node (commands are ordered per connection, so it follows
-   * the attempt even where it timed out); the token stays registered as a waiter.
+   * Fire-and-forget release of a failed attempt on every node that may hold it: all of them, or (given the
+   * attempt's votes) those that granted it or failed to answer. A node that refused holds nothing of ours, and one
+   * still pending gives its grant back when it answers (see `attempt`). Commands are ordered per connection, so the
+   * release follows the attempt even where it timed out; the token stays registered as a waiter.
    */
-  private releaseEverywhere(keys: LockKeys, token: string): void {
-    for (const node of this.nodes) {
-      NODE_RELEASE.run(
-        node.client,
-        [keys.lock, keys.fence, keys.queue, keys.leases],
-        [token, this.options.channel, 0, this.options.claimWindowMs, 0],
-      ).catch(() => undefined);
-    }
+  private releaseEverywhere(keys: LockKeys, token: string, votes?: Array<Vote<{ granted: boolean }>>): void {
+    this.nodes.forEach((node, i) => {
+      const vote = votes?.[i];
+      if (vote && (vote.ok ? !vote.value.granted : vote.error === undefined)) return;
+      this.giveBack(node.client, keys, token);
+    });
+  }
+
+  /** Releases a grant of a failed attempt on one node, without waking anyone (the majority's holder still works). */
+  private giveBack(client: RedisClient, keys: LockKeys, token: string): void {
+    NODE_RELEASE.run(
+      client,
+      [keys.lock, keys.fence, keys.queue, keys.leases],
+      [token, this.options.channel, 0, this.options.claimWindowMs, 0],
+      this.deadlines,
+      BACKGROUND_TIMEOUT_MS,
+    ).catch(() => undefined);
   }
 
   /**
@@ -270,7 +304,13 @@ export class Redlock implements LockBackend {
   }
 
   private leave(client: RedisClient, keys: LockKeys, token: string): void {
-    NODE_LEAVE.run(client, [keys.lock, keys.fence, keys.queue, keys.leases], [token]).catch(() => undefined);
+    NODE_LEAVE.run(
+      client,
+      [keys.lock, keys.fence, keys.queue, keys.leases],
+      [token],
+      this.deadlines,
+      BACKGROUND_TIMEOUT_MS,
+    ).catch(() => undefined);
   }
 
   /** Logs the first error of an outage and the recovery, with the node's secrets scrubbed. */

@@ -38,6 +38,8 @@ const withLock = createMethodDecorator<WithLockOptions>(WITH_LOCK_METADATA, '@Wi
  *   for itself; a different resource is acquired normally (take nested locks in a consistent order).
  * - If the lock was lost before the method settled, the call rejects with `LockLostError`, even if the method
  *   resolved.
+ * - The release after the method waits for Redis at most `lock.releaseTimeout`: during an outage the call still
+ *   settles with the method's outcome (a warning is logged) and the lock expires after its ttl.
  *
  * @param options `key` (string or function of the arguments) and per-method `ttl`, `waitTimeout`, `autoExtend`,
  *   `maxHoldTime`, `retryDelay`, `retryJitter` (module `lock` defaults otherwise)

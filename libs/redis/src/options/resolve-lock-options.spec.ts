@@ -13,7 +13,7 @@ function fieldOf(raw: unknown): string {
 }
 
 describe('resolveRedisOptions › lock', () => {
-  it('defaults to single-node locks with a 10 s ttl, 10 s wait, auto-extension and a 5 min hold bound', () => {
+  it('defaults to single-node locks: 10 s ttl and wait, auto-extension, 5 min hold bound, 1 s release timeout', () => {
     expect(resolveRedisOptions({}).lock).toEqual({
       ttl: 10_000,
       waitTimeout: 10_000,
@@ -22,8 +22,13 @@ describe('resolveRedisOptions › lock', () => {
       autoExtend: true,
       maxHoldTime: 300_000,
       driftFactor: 0.01,
+      releaseTimeout: 1_000,
       nodes: [],
     });
+  });
+
+  it('accepts a releaseTimeout bounding how long release() waits for Redis', () => {
+    expect(resolveRedisOptions({ lock: { releaseTimeout: 250 } }).lock.releaseTimeout).toBe(250);
   });
 
   it('resolves Redlock nodes like connections, named lock-node-<i>, with their credentials', () => {
@@ -55,6 +60,8 @@ describe('resolveRedisOptions › lock', () => {
     [{ lock: { autoExtend: 'yes' } }, 'lock.autoExtend'],
     [{ lock: { ttl: 5_000, maxHoldTime: 1_000 } }, 'lock.maxHoldTime'],
     [{ lock: { driftFactor: 0.7 } }, 'lock.driftFactor'],
+    [{ lock: { releaseTimeout: 0 } }, 'lock.releaseTimeout'],
+    [{ lock: { releaseTimeout: '1s' } }, 'lock.releaseTimeout'],
     [{ lock: { nodes: [] } }, 'lock.nodes'],
     [{ lock: { nodes: ['ftp://x'] } }, 'lock.nodes[0].url'],
     [{ lock: { nodes: [{ url: 'redis://a', sentinels: ['s:1'] }] } }, 'lock.nodes[0].sentinels'],

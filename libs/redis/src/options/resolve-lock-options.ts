@@ -18,6 +18,7 @@ const LOCK_OPTION_KEYS = [
   'autoExtend',
   'maxHoldTime',
   'driftFactor',
+  'releaseTimeout',
   'nodes',
 ] as const;
 const LOCK_NODE_KEYS = ['url', 'username', 'password', 'redisOptions', 'connectTimeout'] as const;
@@ -31,33 +32,42 @@ export const LOCK_DEFAULTS = {
   autoExtend: true,
   maxHoldTime: 300_000,
   driftFactor: 0.01,
+  releaseTimeout: 1_000,
 } as const;
 
 /** Shortest lock lifetime accepted: below it, round trips and timer slack eat most of the validity. */
 const MIN_TTL_MS = 50;
 const MAX_DURATION_MS = 86_400_000;
 
+/** The per-call part of the `lock` options. */
+type LockTimings = Omit<ResolvedLockOptions, 'nodes' | 'driftFactor' | 'releaseTimeout'>;
+
 /** Per-call durations shared by the module defaults and `LockOptions`; `path` prefixes the field names. */
-export function resolveLockTimings(
-  raw: Record<string, unknown>,
-  path: string,
-  defaults: Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'>,
-): Omit<ResolvedLockOptions, 'nodes' | 'driftFactor'> {
-  const at = (key: string) => `${path}.${key}`;
-  const ttl = optionalDuration(raw.ttl, at('ttl'), { min: MIN_TTL_MS, max: MAX_DURATION_MS }) ?? defaults.ttl;
+export function resolveLockTimings(raw: Record<string, unknown>, path: string, defaults: LockTimings): LockTimings {
+  // Runs on every call that passes options: field paths are only built for an error.
+  const { ttl: rawTtl, maxHoldTime: rawMaxHold, waitTimeout, retryDelay, retryJitter, autoExtend } = raw;
+  const ttl = rawTtl === undefined ? defaults.ttl : duration(rawTtl, path, 'ttl', MIN_TTL_MS, MAX_DURATION_MS);
   const maxHoldTime =
-    optionalDuration(raw.maxHoldTime, at('maxHoldTime'), { min: MIN_TTL_MS, max: MAX_DURATION_MS }) ??
-    defaults.maxHoldTime;
-  if (maxHoldTime < ttl) fail(at('maxHoldTime'), `at least ttl (${ttl} ms)`, maxHoldTime);
+    rawMaxHold === undefined
+      ? defaults.maxHoldTime
+      : duration(rawMaxHold, path, 'maxHoldTime', MIN_TTL_MS, MAX_DURATION_MS);
+  if (maxHoldTime < ttl) fail(`${path}.maxHoldTime`, `at least ttl (${ttl} ms)`, maxHoldTime);
   return {
     ttl,
     waitTimeout:
-      optionalDuration(raw.waitTimeout, at('waitTimeout'), { min: 0, max: MAX_DURATION_MS }) ?? defaults.waitTimeout,
-    retryDelay: optionalDuration(raw.retryDelay, at('retryDelay'), { min: 1, max: 60_000 }) ?? defaults.retryDelay,
-    retryJitter: optionalDuration(raw.retryJitter, at('retryJitter'), { min: 0, max: 60_000 }) ?? defaults.retryJitter,
-    autoExtend: optionalBoolean(raw.autoExtend, at('autoExtend')) ?? defaults.autoExtend,
+      waitTimeout === undefined ? defaults.waitTimeout : duration(waitTimeout, path, 'waitTimeout', 0, MAX_DURATION_MS),
+    retryDelay: retryDelay === undefined ? defaults.retryDelay : duration(retryDelay, path, 'retryDelay', 1, 60_000),
+    retryJitter:
+      retryJitter === undefined ? defaults.retryJitter : duration(retryJitter, path, 'retryJitter', 0, 60_000),
+    autoExtend:
+      autoExtend === undefined ? defaults.autoExtend : (optionalBoolean(autoExtend, `${path}.autoExtend`) as boolean),
     maxHoldTime,
   };
+}
+
+function duration(value: unknown, path: string, key: string, min: number, max: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  return optionalDuration(value, `${path}.${key}`, { min, max }) as number;
 }
 
 /**
@@ -80,6 +90,10 @@ export function resolveLockOptions(raw: unknown, clientName: string): ResolvedLo
     driftFactor = value;
   }
 
+  const releaseTimeout =
+    optionalDuration(options.releaseTimeout, 'lock.releaseTimeout', { min: 1, max: 60_000 }) ??
+    LOCK_DEFAULTS.releaseTimeout;
+
   const nodes: ResolvedRedisConnection[] = [];
   if (options.nodes !== undefined) {
     if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
@@ -93,5 +107,5 @@ export function resolveLockOptions(raw: unknown, clientName: string): ResolvedLo
       nodes.push(resolveConnectionOptions(connection, path, `lock-node-${i}`, clientName));
     });
   }
-  return { ...timings, driftFactor, nodes };
+  return { ...timings, driftFactor, releaseTimeout, nodes };
 }

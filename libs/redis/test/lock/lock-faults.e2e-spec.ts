@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { LockLostError, LockService, RedisModule } from '@app/redis';
+import { type Lock, LockLostError, LockService, RedisModule } from '@app/redis';
 import {
   REDIS_URL,
   RedisServerProcess,
@@ -85,5 +85,78 @@ describe('LockService under faults (single node)', () => {
       expect(next.signal.aborted).toBe(false);
       await next.release();
     });
+
+    it('release() settles within releaseTimeout while Redis is paused, and stops the watchdog', async () => {
+      const ttl = 400;
+      const releaseTimeout = 300;
+      const app = await testApps.boot([RedisModule.forRoot({ url: node.url, keyPrefix, lock: { releaseTimeout } })]);
+      const lock = await app.get(LockService).acquire('release-paused', { ttl });
+
+      node.pause();
+      try {
+        const started = Date.now();
+        const error = await lock.release().catch((e: unknown) => e);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(releaseTimeout - 5);
+        expect(Date.now() - started).toBeLessThan(releaseTimeout + 250);
+        expect(error).toMatchObject({ code: 'E_LOCK_RELEASE_TIMEOUT', context: { resource: 'release-paused' } });
+        expect(await lock.release()).toBe(false);
+        // No watchdog left: a running one would fail to renew and abort the signal once the ttl ran out.
+        await sleep(2 * ttl);
+        expect(lock.signal.aborted).toBe(false);
+      } finally {
+        node.resume();
+      }
+      // The late release is owner-checked and runs once Redis answers again.
+      const observer = new Redis(node.url);
+      try {
+        const gone = await eventually(async () => (await observer.exists(`${keyPrefix}lock:{release-paused}`)) === 0);
+        expect(gone).toBe(true);
+      } finally {
+        observer.disconnect();
+      }
+    });
+
+    it('using() (and so @WithLock) returns within releaseTimeout when Redis stops answering during the work', async () => {
+      const ttl = 400;
+      const releaseTimeout = 300;
+      const app = await testApps.boot([RedisModule.forRoot({ url: node.url, keyPrefix, lock: { releaseTimeout } })]);
+      let held: Lock | undefined;
+      let paused = 0;
+      try {
+        const result = await app.get(LockService).using('using-paused', { ttl }, (_signal, lock) => {
+          held = lock;
+          node.pause();
+          paused = Date.now();
+          return 'done';
+        });
+        expect(result).toBe('done');
+        expect(Date.now() - paused).toBeLessThan(releaseTimeout + 250);
+        await sleep(2 * ttl);
+        expect(held?.signal.aborted).toBe(false);
+      } finally {
+        node.resume();
+      }
+    });
+  });
+
+  it('release() settles within releaseTimeout while Redis is stopped (commands held in the offline queue)', async () => {
+    const server = await RedisServerProcess.start();
+    try {
+      const releaseTimeout = 300;
+      const app = await testApps.boot([
+        RedisModule.forRoot({ url: server.url, keyPrefix, lock: { releaseTimeout, ttl: 400 } }),
+      ]);
+      const lock = await app.get(LockService).acquire('release-stopped');
+      await server.stop();
+
+      const started = Date.now();
+      const error = await lock.release().catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(releaseTimeout + 250);
+      expect(error).toMatchObject({ code: 'E_LOCK_RELEASE_TIMEOUT', context: { resource: 'release-stopped' } });
+      await sleep(800);
+      expect(lock.signal.aborted).toBe(false);
+    } finally {
+      await server.stop();
+    }
   });
 });

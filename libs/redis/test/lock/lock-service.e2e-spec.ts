@@ -100,6 +100,29 @@ describe('LockService (single node)', () => {
       expect(order).toEqual([0, 1, 2]);
     });
 
+    it("publishes a hand-over on the waiting process's own channel only, not to every subscriber", async () => {
+      const holderLocks = await lockService({ retryDelay: 20_000, retryJitter: 0 });
+      const waiterLocks = await lockService({ retryDelay: 20_000, retryJitter: 0 });
+      const listener = testApps.redis.duplicate();
+      const heard: string[] = [];
+      listener.on('pmessage', (_pattern: string, channel: string) => heard.push(channel));
+      await listener.psubscribe(`${keyPrefix}lock:wake*`);
+      try {
+        const holder = await holderLocks.acquire('targeted');
+        const waiting = waiterLocks.acquire('targeted', { waitTimeout: 5_000 });
+        await sleep(100);
+        await holder.release();
+        const lock = await waiting;
+        const instance = lock.token.split('.')[0];
+        expect(await eventually(() => heard.length > 0)).toBe(true);
+        expect(heard).toEqual([`${keyPrefix}lock:wake:${instance}`]);
+        expect(holder.token.split('.')[0]).not.toBe(instance);
+        await lock.release();
+      } finally {
+        listener.disconnect();
+      }
+    });
+
     it('does not let a new caller barge past queued waiters', async () => {
       const locks = await lockService();
       const holder = await locks.acquire('barge');

@@ -161,4 +161,23 @@ describe('LockService (Redlock, 3 throwaway nodes)', () => {
       nodes[1].resume();
     }
   });
+
+  it('release() settles within releaseTimeout when a majority is paused, and stops the watchdog', async () => {
+    const releaseTimeout = 300;
+    const locks = await redlockService({ releaseTimeout });
+    const lock = await locks.acquire('release-paused', { ttl: 400 });
+    nodes[0].pause();
+    nodes[1].pause();
+    try {
+      const started = Date.now();
+      const error = await lock.release().catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(releaseTimeout + 250);
+      expect(error).toMatchObject({ code: 'E_LOCK_RELEASE_TIMEOUT', context: { resource: 'release-paused' } });
+      await sleep(800);
+      expect(lock.signal.aborted).toBe(false);
+    } finally {
+      nodes[0].resume();
+      nodes[1].resume();
+    }
+  });
 });

@@ -7,6 +7,10 @@ import { LuaScript } from './lua-script.js';
  * Keys: KEYS[1] lock (value: owner token), KEYS[2] fence (INCR counter, never expires), KEYS[3] queue (LIST of
  * waiting tokens, FIFO), KEYS[4] leases (HASH token → "leaseDeadline|ttl", deadline in the server's ms; a waiter
  * renews its lease on every attempt, so a crashed waiter drops out of the queue when its lease ends).
+ *
+ * Wake-ups are published on the waiter's own channel: `<wake channel>:<instance>`, the instance being the part of
+ * its token before the first `.` (each LockService draws one), so only the process that waits hears them. A token
+ * without that part (written by an older version) is woken on the shared wake channel.
  */
 
 /** `now` in ms from the server's clock, so leases never depend on client clocks. */
@@ -19,6 +23,12 @@ const DEADLINE = `local function deadline(token)
   return lease and tonumber(string.match(lease, '^(%d+)')) or 0
 end`;
 
+/** The channel that wakes `token`'s process (ARGV[2] is the shared wake channel). */
+const CHANNEL = `local function channel(token)
+  local instance = string.match(token, '^(%x+)%.')
+  return instance and (ARGV[2] .. ':' .. instance) or ARGV[2]
+end`;
+
 /**
  * Acquire (single node). ARGV: token, ttl ms, wait (1 = join the queue when busy), lease ms.
  * Grants when the lock is ours (handed over to us by a release whose message we did not act on), or free with
@@ -28,11 +38,10 @@ end`;
  */
 export const ACQUIRE = new LuaScript(
   'lock-acquire',
-  `local holder = redis.call('GET', KEYS[1])
-if not holder and redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  `if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {1, redis.call('INCR', KEYS[2])}
 end
+local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {1, redis.call('INCR', KEYS[2])}
@@ -70,7 +79,7 @@ return {0, tonumber(redis.call('GET', KEYS[2]) or '0')}`,
  * Release (single node). ARGV: token, wake channel, leave (1 = also drop the token from the queue: a waiter giving
  * up). Only the owner's token releases. With live waiters, the lock is handed straight to the first one: set under
  * its token with its ttl, a fencing token drawn, and "token:fence" published so it can start without another round
- * trip. Otherwise the lock is deleted. Returns 1 released (or handed over), 0 not the owner.
+ * trip (on the waiter's channel). Otherwise the lock is deleted. Returns 1 released (or handed over), 0 not the owner.
  */
 export const RELEASE = new LuaScript(
   'lock-release',
@@ -82,13 +91,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local head = redis.call('LPOP', KEYS[3])
 if head then
   ${NOW}
+  ${CHANNEL}
   while head do
     local lease = redis.call('HGET', KEYS[4], head)
     redis.call('HDEL', KEYS[4], head)
     local until_, ttl = string.match(lease or '', '^(%d+)|(%d+)$')
     if until_ and tonumber(until_) > now then
       redis.call('SET', KEYS[1], head, 'PX', ttl)
-      redis.call('PUBLISH', ARGV[2], head .. ':' .. redis.call('INCR', KEYS[2]))
+      redis.call('PUBLISH', channel(head), head .. ':' .. redis.call('INCR', KEYS[2]))
       return 1
     end
     head = redis.call('LPOP', KEYS[3])
@@ -115,9 +125,11 @@ return 0`,
  */
 export const NODE_ACQUIRE = new LuaScript(
   'lock-node-acquire',
-  `local holder = redis.call('GET', KEYS[1])
-if (not holder) or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  `local granted = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not granted and redis.call('GET', KEYS[1]) == ARGV[1] then
+  granted = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+if granted then
   if redis.call('HDEL', KEYS[4], ARGV[1]) == 1 then redis.call('LREM', KEYS[3], 1, ARGV[1]) end
   return {1, redis.call('INCR', KEYS[2])}
 end
@@ -151,6 +163,7 @@ local head = ARGV[5] == '1' and redis.call('LINDEX', KEYS[3], 0)
 if head then
   ${NOW}
   ${DEADLINE}
+  ${CHANNEL}
   while head and deadline(head) <= now do
     redis.call('LPOP', KEYS[3])
     redis.call('HDEL', KEYS[4], head)
@@ -158,7 +171,7 @@ if head then
   end
   if head and head ~= ARGV[1] then
     redis.call('SET', KEYS[1], head, 'PX', ARGV[4])
-    redis.call('PUBLISH', ARGV[2], head)
+    redis.call('PUBLISH', channel(head), head)
     return 2
   end
 end

@@ -26,15 +26,6 @@ export function payloadTooLarge(
 }
 
 /**
- * Client side, in async code: throws the error of {@link payloadTooLarge}.
- * @throws RedisTransportPayloadTooLargeError
- */
-export function assertPayloadFits(wire: string, maxBytes: number, pattern: string): void {
-  const error = payloadTooLarge(wire, maxBytes, pattern);
-  if (error) throw error;
-}
-
-/**
  * Server side: an incoming payload over the limit is treated as malformed (logged; dead-lettered in streams mode)
  * before the codec parses it.
  * @throws Error naming the size and the limit

@@ -128,6 +128,22 @@ export interface RedisTransportOptions extends RedisConnectionOptions {
    */
   sendTimeout?: number;
   /**
+   * Client: how long `emit()` may take, from the call to Redis confirming the write (`XADD` in streams mode,
+   * `PUBLISH` in pub/sub mode), connecting included. Past it the emit's observable fails with
+   * `RedisTransportTimeoutError` instead of waiting for Redis to come back. While the connection is down the event
+   * waits in the client, not in ioredis' offline queue, so an emit that timed out before Redis came back was not
+   * written. One that was already on the wire when Redis stopped answering may still have been written (or be
+   * written on reconnection): treat a timed-out emit as an unknown outcome, and retry it only into idempotent
+   * handlers (`RedisIdempotency`).
+   *
+   * The default of 10 s rides out a Redis restart or a Sentinel failover (typically a few seconds, with reconnect
+   * attempts at most `reconnectMaxDelay` = 5 s apart, so at least one attempt falls inside it) while still failing
+   * well before common HTTP gateway timeouts (30–60 s), so a request handler that emits can answer with an error
+   * instead of hanging for the whole outage.
+   * @default 10000
+   */
+  emitTimeout?: number;
+  /**
    * Largest packet, in UTF-8 bytes once encoded. The client refuses to send a larger one
    * (`RedisTransportPayloadTooLargeError`); the server drops a larger incoming one unparsed (logged; dead-lettered in
    * streams mode), so one hostile producer cannot make every consumer parse megabytes of JSON.

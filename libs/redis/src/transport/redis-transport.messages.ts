@@ -3,8 +3,17 @@
 export const SEND_TIMED_OUT = (pattern: string, timeoutMs: number): string =>
   `No reply to "${pattern}" within sendTimeout ${timeoutMs} ms: is a server handling this pattern?`;
 
+export const EMIT_TIMED_OUT = (pattern: string, timeoutMs: number): string =>
+  `Redis did not confirm the event "${pattern}" within emitTimeout ${timeoutMs} ms (is Redis reachable?); its outcome is unknown: it may still have been stored.`;
+
 export const CLIENT_CLOSED = (pattern: string): string =>
   `The Redis transport client was closed while "${pattern}" was waiting for its reply.`;
+
+export const CLIENT_CLOSED_DURING_EMIT = (pattern: string): string =>
+  `The Redis transport client was closed before Redis confirmed the event "${pattern}"; its outcome is unknown.`;
+
+export const SUBSCRIBE_TIMED_OUT = (timeoutMs: number): string =>
+  `Subscribing the reply channel took longer than connectTimeout ${timeoutMs} ms.`;
 
 export const MALFORMED_MESSAGE = (where: string, reason: string): string =>
   `Dropped a malformed message on ${where}: ${reason}.`;

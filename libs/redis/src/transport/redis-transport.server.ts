@@ -51,6 +51,8 @@ export type RedisTransportModuleOptions = Omit<
   | 'connectTimeout'
 >;
 
+const NO_END_HOOK = (): void => undefined;
+
 /**
  * A Nest microservice transport over Redis. In `'pubsub'` mode (default) it speaks the wire format of Nest's
  * `Transport.REDIS`, so it can replace it one service at a time; in `'streams'` mode `@EventPattern` handlers read
@@ -80,7 +82,13 @@ export class RedisTransportServer
   protected override readonly logger = new Logger(RedisTransportServer.name);
   readonly options: ResolvedTransportOptions;
   private readonly connections: RedisTransportConnections;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Handler runs (and their acks) not finished yet; `drain()` waits for them. */
+  private running = 0;
+  private idle?: () => void;
+  private readonly settled = (): void => {
+    if (--this.running === 0) this.idle?.();
+  };
+  private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly keys: RedisStreamKeys;
   private pubsub?: RedisPubSubServer;
   private streams?: RedisStreamsServer;
@@ -217,11 +225,11 @@ export class RedisTransportServer
     return this.messageHandlers.get(pattern) ?? null;
   }
 
-  async deserialize(value: unknown, channel: string): Promise<ReadPacket & { id?: string }> {
-    return (await this.deserializer.deserialize(value, { channel })) as ReadPacket & { id?: string };
+  deserialize(value: unknown, channel: string): (ReadPacket & { id?: string }) | Promise<ReadPacket & { id?: string }> {
+    return this.deserializer.deserialize(value, { channel }) as ReadPacket & { id?: string };
   }
 
-  async serializeResponse(packet: WritePacket & { id: string }): Promise<unknown> {
+  serializeResponse(packet: WritePacket & { id: string }): unknown {
     return this.serializer.serialize(packet);
   }
 
@@ -231,11 +239,11 @@ export class RedisTransportServer
       this.logger.warn(NO_EVENT_HANDLER(pattern));
       return Promise.resolve();
     }
+    if (!this.hooked) return this.callEvent(handler, packet, context);
     return new Promise<void>((resolve, reject) => {
       this.runWithProcessingHooks(context, async (runEndHook) => {
         try {
-          const result: unknown = await handler(packet.data, context);
-          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          await this.callEvent(handler, packet, context);
           resolve();
         } catch (error) {
           reject(error);
@@ -252,31 +260,14 @@ export class RedisTransportServer
     packet: ReadPacket,
     respond: (packet: WritePacket) => Promise<unknown>,
   ): Promise<void> {
+    if (!this.hooked) return this.callRequest(context, handler, packet, respond, NO_END_HOOK);
     return new Promise<void>((resolve) => {
-      const reply = async (response: WritePacket): Promise<unknown> => {
-        try {
-          return await respond(response);
-        } finally {
-          if (response.isDisposed) resolve();
-        }
-      };
       this.runWithProcessingHooks(context, async (runEndHook) => {
-        let result: unknown;
         try {
-          result = await handler(packet.data, context);
-        } catch (error) {
-          runEndHook();
-          await reply({ err: error, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
-          return;
+          await this.callRequest(context, handler, packet, respond, runEndHook);
+        } finally {
+          resolve();
         }
-        if (isObservable(result)) {
-          // Streams and errors (Nest's exception filters turn a throw into an erroring observable) take Nest's path.
-          this.send(result.pipe(finalize(runEndHook)), reply);
-          return;
-        }
-        // A plain value: one reply, without the observable machinery and its extra tick.
-        runEndHook();
-        await reply({ response: result, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
       });
     });
   }
@@ -291,8 +282,55 @@ export class RedisTransportServer
   }
 
   track(work: Promise<unknown>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    this.running++;
+    work.then(this.settled, this.settled);
+  }
+
+  /**
+   * Whether processing hooks (Nest's tracing entry points) are set: without them a handler is called directly,
+   * sparing each message the hooks' async wrapper.
+   */
+  private get hooked(): boolean {
+    return this.onProcessingStartHook !== this.defaultStartHook || this.onProcessingEndHook !== undefined;
+  }
+
+  private async callEvent(handler: MessageHandler, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+    const result: unknown = await handler(packet.data, context);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+
+  /** Runs a request handler and passes its reply (or replies) to `respond`; resolves after the last one. */
+  private async callRequest(
+    context: BaseRpcContext,
+    handler: MessageHandler,
+    packet: ReadPacket,
+    respond: (packet: WritePacket) => Promise<unknown>,
+    runEndHook: () => void,
+  ): Promise<void> {
+    let result: unknown;
+    try {
+      result = await handler(packet.data, context);
+    } catch (error) {
+      runEndHook();
+      await respond({ err: error, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
+      return;
+    }
+    if (isObservable(result)) {
+      // Streams and errors (Nest's exception filters turn a throw into an erroring observable) take Nest's path.
+      await new Promise<void>((resolve) => {
+        this.send(result.pipe(finalize(runEndHook)), async (response: WritePacket) => {
+          try {
+            return await respond(response);
+          } finally {
+            if (response.isDisposed) resolve();
+          }
+        });
+      });
+      return;
+    }
+    // A plain value: one reply, without the observable machinery and its extra tick.
+    runEndHook();
+    await respond({ response: result, isDisposed: true }).catch((e: unknown) => this.logger.error(e));
   }
 
   private async start(): Promise<void> {
@@ -326,14 +364,15 @@ export class RedisTransportServer
   }
 
   private async drain(): Promise<void> {
-    if (this.inFlight.size === 0) return;
+    if (this.running === 0) return;
     const timeoutMs = this.options.shutdownTimeout;
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      Promise.allSettled([...this.inFlight]).then(() => true),
+      new Promise<boolean>((resolve) => (this.idle = () => resolve(true))),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (!finished) this.logger.warn(SHUTDOWN_TIMED_OUT(this.inFlight.size, timeoutMs));
+    this.idle = undefined;
+    if (!finished) this.logger.warn(SHUTDOWN_TIMED_OUT(this.running, timeoutMs));
   }
 }

@@ -25,6 +25,7 @@ const TRANSPORT_OPTION_KEYS = [
   'clientName',
   'wildcards',
   'sendTimeout',
+  'emitTimeout',
   'maxPayloadBytes',
   'reconnectDelay',
   'reconnectMaxDelay',
@@ -57,6 +58,7 @@ const NAME_PATTERN = /^[A-Za-z0-9:_\-.]+$/;
 /** Defaults of the transport, in one place. */
 export const TRANSPORT_DEFAULTS = {
   sendTimeout: 5_000,
+  emitTimeout: 10_000,
   maxPayloadBytes: 1_048_576,
   reconnectDelay: 100,
   reconnectMaxDelay: 5_000,
@@ -97,6 +99,7 @@ export interface ResolvedTransportOptions {
   channelPrefix: string;
   wildcards: boolean | 'auto';
   sendTimeout: number;
+  emitTimeout: number;
   maxPayloadBytes: number;
   reconnectDelay: number;
   reconnectMaxDelay: number;
@@ -247,6 +250,7 @@ export function resolveTransportOptions(raw: unknown, side: 'server' | 'client')
     channelPrefix: prefix(options.channelPrefix, 'channelPrefix') ?? '',
     wildcards,
     sendTimeout: duration(options.sendTimeout, 'sendTimeout', 1, 86_400_000) ?? TRANSPORT_DEFAULTS.sendTimeout,
+    emitTimeout: duration(options.emitTimeout, 'emitTimeout', 1, 86_400_000) ?? TRANSPORT_DEFAULTS.emitTimeout,
     maxPayloadBytes:
       integer(options.maxPayloadBytes, 'maxPayloadBytes', 1_024, 512 * 1_048_576) ?? TRANSPORT_DEFAULTS.maxPayloadBytes,
     reconnectDelay,

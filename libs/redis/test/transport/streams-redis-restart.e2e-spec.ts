@@ -52,7 +52,7 @@ describe('RedisTransportServer › streams mode › Redis restarted mid-run', ()
         );
         if (seq === 1_000) {
           await redisProcess.kill();
-          // Emits issued while Redis is down wait in the client's offline queue.
+          // Emits issued while Redis is down wait in the client (up to emitTimeout, 10 s) for the reconnection.
           setTimeout(() => void redisProcess!.restart(), 1_000);
         }
       }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
-import { assertPayloadFits, payloadTooLarge } from '../payload-limit.js';
+import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
+import { payloadTooLarge } from '../payload-limit.js';
 import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
 
 /**
@@ -19,9 +20,11 @@ export const REPLY_TO_KEY = '$r';
  */
 export class RedisPubSubClient {
   readonly replyChannel: string;
-  /** `true` once subscribed, the pending SUBSCRIBE before that. */
   private readonly writes: RedisWriteCoalescer;
+  private readonly gate: ConnectionGate;
+  /** `true` once subscribed, the pending SUBSCRIBE before that. */
   private readonly sharedReplyChannels = new Map<string, Promise<unknown> | true>();
+  private readonly channels = new Map<string, { full: string; shared: string }>();
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -30,6 +33,7 @@ export class RedisPubSubClient {
   ) {
     this.replyChannel = `${options.channelPrefix}_reply:${randomBytes(8).toString('hex')}`;
     this.writes = new RedisWriteCoalescer(pub);
+    this.gate = new ConnectionGate(pub);
   }
 
   /** Subscribes the client's reply channel; `onReply` gets every raw reply. */
@@ -38,19 +42,28 @@ export class RedisPubSubClient {
     await this.sub.subscribe(this.replyChannel);
   }
 
-  /** Publishes a request; resolves once Redis took it. */
-  request(channel: string, packet: ReadPacket & { id: string }): Promise<unknown> {
-    const full = this.options.channelPrefix + channel;
-    const shared = `${full}.reply`;
-    const wire = this.options.codec.encode({ ...packet, [REPLY_TO_KEY]: this.replyChannel }, true);
+  /**
+   * Publishes a request; resolves once Redis took it. While the connection is down it waits here (not in ioredis'
+   * offline queue) and is dropped if `ticket.abandoned` is set by then (the request timed out or was cancelled).
+   *
+   * @param owned the packet is the client's own object (the serializer returned it as is): the reply channel is
+   *   written into it instead of into a copy
+   */
+  request(
+    channel: string,
+    packet: ReadPacket & { id: string },
+    ticket?: CommandTicket,
+    owned = false,
+  ): Promise<unknown> {
+    const outgoing = (owned ? packet : { ...packet }) as unknown as Record<string, unknown>;
+    outgoing[REPLY_TO_KEY] = this.replyChannel;
+    const wire = this.options.codec.encode(outgoing, true);
     const tooLarge = payloadTooLarge(wire, this.options.maxPayloadBytes, channel);
     if (tooLarge) return Promise.reject(tooLarge);
+    const { full, shared } = this.channelsOf(channel);
     const subscribed = this.sharedReplyChannels.get(shared);
-    if (subscribed === true) {
-      this.writes.hold();
-      return this.pub.publish(full, wire);
-    }
-    if (subscribed) return subscribed.then(() => this.pub.publish(full, wire));
+    if (subscribed === true) return this.publish(full, wire, ticket);
+    if (subscribed) return subscribed.then(() => this.publish(full, wire, ticket));
     const subscribing = this.sub.subscribe(shared).then(
       () => this.sharedReplyChannels.set(shared, true),
       (error: unknown) => {
@@ -59,14 +72,33 @@ export class RedisPubSubClient {
       },
     );
     this.sharedReplyChannels.set(shared, subscribing);
-    return subscribing.then(() => this.pub.publish(full, wire));
+    return subscribing.then(() => this.publish(full, wire, ticket));
   }
 
-  /** Publishes an event (fire and forget: nobody may be listening). */
-  async event(channel: string, packet: ReadPacket): Promise<void> {
+  /** Publishes an event (fire and forget: nobody may be listening); waits for the connection as `request` does. */
+  event(channel: string, packet: ReadPacket, ticket?: CommandTicket): Promise<unknown> {
     const wire = this.options.codec.encode(packet as unknown as Record<string, unknown>, true);
-    assertPayloadFits(wire, this.options.maxPayloadBytes, channel);
+    const tooLarge = payloadTooLarge(wire, this.options.maxPayloadBytes, channel);
+    if (tooLarge) return Promise.reject(tooLarge);
+    return this.publish(this.options.channelPrefix + channel, wire, ticket);
+  }
+
+  /** The request channel of a pattern and the `<channel>.reply` Nest's server answers on, computed once. */
+  private channelsOf(pattern: string): { full: string; shared: string } {
+    let channels = this.channels.get(pattern);
+    if (!channels) {
+      const full = this.options.channelPrefix + pattern;
+      channels = { full, shared: `${full}.reply` };
+      // Patterns are a fixed set in practice; the cap only guards against a caller inventing one per request.
+      if (this.channels.size < 1_000) this.channels.set(pattern, channels);
+    }
+    return channels;
+  }
+
+  private publish(channel: string, wire: string, ticket: CommandTicket | undefined): Promise<unknown> {
+    const wait = this.gate.whenReady();
+    if (wait) return wait.then(() => (ticket?.abandoned ? undefined : this.publish(channel, wire, ticket)));
     this.writes.hold();
-    await this.pub.publish(this.options.channelPrefix + channel, wire);
+    return this.pub.publish(channel, wire);
   }
 }

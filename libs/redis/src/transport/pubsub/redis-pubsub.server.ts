@@ -1,4 +1,4 @@
-import type { WritePacket } from '@nestjs/microservices';
+import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import { EVENT_HANDLER_FAILED, MALFORMED_MESSAGE } from '../redis-transport.messages.js';
 import type { RedisTransportServerHost } from '../redis-transport-server.host.js';
@@ -63,36 +63,52 @@ export class RedisPubSubServer {
 
   private onMessage(subscribed: string, channel: string, raw: string): void {
     if (this.host.closing) return;
+    let decoded: unknown;
+    let replyTo: string | undefined;
+    let packet: (ReadPacket & { id?: string }) | Promise<ReadPacket & { id?: string }>;
+    try {
+      rejectOversizedPayload(raw, this.host.options.maxPayloadBytes);
+      decoded = this.host.options.codec.decode(raw);
+      if (decoded !== null && typeof decoded === 'object' && REPLY_TO_KEY in decoded) {
+        const record = decoded as Record<string, unknown>;
+        replyTo = typeof record[REPLY_TO_KEY] === 'string' ? (record[REPLY_TO_KEY] as string) : undefined;
+        delete record[REPLY_TO_KEY];
+      }
+      packet = this.host.deserialize(decoded, channel);
+    } catch (error) {
+      return this.dropMalformed(channel, error);
+    }
+    // The default deserializer is synchronous: no promise hop before the handler.
+    if (!(packet instanceof Promise)) return this.host.track(this.handle(subscribed, channel, packet, replyTo));
     this.host.track(
-      this.handle(subscribed, channel, raw).catch((error: unknown) =>
-        this.malformed.warn(MALFORMED_MESSAGE(`channel "${channel}"`, errorText(error))),
+      packet.then(
+        (ready) => this.handle(subscribed, channel, ready, replyTo),
+        (error: unknown) => this.dropMalformed(channel, error),
       ),
     );
   }
 
-  private async handle(subscribed: string, channel: string, raw: string): Promise<void> {
-    const { codec, channelPrefix, maxPayloadBytes } = this.host.options;
-    rejectOversizedPayload(raw, maxPayloadBytes);
-    const decoded = codec.decode(raw);
-    let replyTo: string | undefined;
-    if (decoded !== null && typeof decoded === 'object' && REPLY_TO_KEY in decoded) {
-      const record = decoded as Record<string, unknown>;
-      replyTo = typeof record[REPLY_TO_KEY] === 'string' ? (record[REPLY_TO_KEY] as string) : undefined;
-      delete record[REPLY_TO_KEY];
-    }
-    const packet = await this.host.deserialize(decoded, channel);
-    const route = subscribed.slice(channelPrefix.length);
-    const context = new RedisPubSubContext(channel, packet.metadata, route);
+  private dropMalformed(channel: string, error: unknown): void {
+    this.malformed.warn(MALFORMED_MESSAGE(`channel "${channel}"`, errorText(error)));
+  }
 
+  private async handle(
+    subscribed: string,
+    channel: string,
+    packet: ReadPacket & { id?: string },
+    replyTo: string | undefined,
+  ): Promise<void> {
+    const route = subscribed.slice(this.host.options.channelPrefix.length);
+    const context = new RedisPubSubContext(channel, packet.metadata, route);
     const startedAt = performance.now();
     if (packet.id === undefined) {
-      await this.host.runEvent(route, packet, context).then(
-        () => this.host.report(route, startedAt, 'ok'),
-        (error: unknown) => {
-          this.host.report(route, startedAt, 'failed');
-          this.failures.warn(EVENT_HANDLER_FAILED(route, errorText(error)));
-        },
-      );
+      try {
+        await this.host.runEvent(route, packet, context);
+        this.host.report(route, startedAt, 'ok');
+      } catch (error) {
+        this.host.report(route, startedAt, 'failed');
+        this.failures.warn(EVENT_HANDLER_FAILED(route, errorText(error)));
+      }
       return;
     }
     const id = packet.id;
@@ -100,19 +116,32 @@ export class RedisPubSubServer {
     const replyChannel = replyTo ?? `${channel}.reply`;
     const lossless = replyTo !== undefined;
     let failed = false;
-    const respond = async (response: WritePacket): Promise<unknown> => {
-      failed ||= response.err !== undefined;
-      if (response.isDisposed) this.host.report(route, startedAt, failed ? 'failed' : 'ok');
-      const outgoing = await this.host.serializeResponse({ ...response, id });
-      const wire = codec.encode(outgoing as Record<string, unknown>, lossless);
+    const publish = (outgoing: unknown): Promise<unknown> => {
+      const wire = this.host.options.codec.encode(outgoing as Record<string, unknown>, lossless);
       this.writes.hold();
       return this.pub.publish(replyChannel, wire);
     };
-    const handler = this.host.handlerFor(route);
-    if (!handler) {
-      await respond({ status: 'error', err: NO_MESSAGE_HANDLER, isDisposed: true });
-      return;
+    const respond = (response: WritePacket): Promise<unknown> => {
+      failed ||= response.err !== undefined;
+      if (response.isDisposed) this.host.report(route, startedAt, failed ? 'failed' : 'ok');
+      try {
+        // Response packets are made per reply (here, or by Nest for observable handlers): tag them in place.
+        (response as WritePacket & { id: string }).id = id;
+        const outgoing = this.host.serializeResponse(response as WritePacket & { id: string });
+        return outgoing instanceof Promise ? outgoing.then(publish) : publish(outgoing);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    try {
+      const handler = this.host.handlerFor(route);
+      if (!handler) {
+        await respond({ status: 'error', err: NO_MESSAGE_HANDLER, isDisposed: true });
+        return;
+      }
+      await this.host.runRequest(context, handler, packet, respond);
+    } catch (error) {
+      this.dropMalformed(channel, error);
     }
-    await this.host.runRequest(context, handler, packet, respond);
   }
 }

@@ -1,9 +1,10 @@
 import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
+import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
 import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
 import { RedisStreamKeys } from './redis-stream-keys.js';
-import { assertPayloadFits } from '../payload-limit.js';
+import { payloadTooLarge } from '../payload-limit.js';
 
 /** Field of a stream entry holding the encoded packet. */
 export const PACKET_FIELD = 'p';
@@ -15,6 +16,9 @@ export const PACKET_FIELD = 'p';
 export class RedisStreamsClient {
   private readonly keys: RedisStreamKeys;
   private readonly writes: RedisWriteCoalescer;
+  private readonly gate: ConnectionGate;
+  private readonly streamKeys = new Map<string, string>();
+  private readonly maxLen: string;
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -22,21 +26,38 @@ export class RedisStreamsClient {
   ) {
     this.keys = new RedisStreamKeys(options.keyPrefix);
     this.writes = new RedisWriteCoalescer(pub);
+    this.gate = new ConnectionGate(pub);
+    this.maxLen = String(options.streams.maxLen);
   }
 
-  async event(pattern: string, packet: ReadPacket): Promise<string> {
+  /**
+   * Appends the event. While the connection is down the write waits here (not in ioredis' offline queue) and is
+   * dropped if `ticket.abandoned` is set by then.
+   *
+   * @returns the entry id, or `undefined` for an abandoned write
+   */
+  event(pattern: string, packet: ReadPacket, ticket?: CommandTicket): Promise<string | undefined> {
     const payload = this.options.codec.encode(packet as unknown as Record<string, unknown>, true);
-    assertPayloadFits(payload, this.options.maxPayloadBytes, pattern);
+    const tooLarge = payloadTooLarge(payload, this.options.maxPayloadBytes, pattern);
+    if (tooLarge) return Promise.reject(tooLarge);
+    const key = this.streamKey(pattern);
+    const wait = this.gate.whenReady();
+    if (wait) return wait.then(() => (ticket?.abandoned ? undefined : this.append(key, payload)));
+    return this.append(key, payload);
+  }
+
+  private append(key: string, payload: string): Promise<string> {
     this.writes.hold();
-    const id = await this.pub.xadd(
-      this.keys.stream(pattern),
-      'MAXLEN',
-      '~',
-      this.options.streams.maxLen,
-      '*',
-      PACKET_FIELD,
-      payload,
-    );
-    return id as string;
+    return this.pub.xadd(key, 'MAXLEN', '~', this.maxLen, '*', PACKET_FIELD, payload) as Promise<string>;
+  }
+
+  private streamKey(pattern: string): string {
+    let key = this.streamKeys.get(pattern);
+    if (key === undefined) {
+      key = this.keys.stream(pattern);
+      // Patterns are a fixed set in practice; the cap only guards against a caller inventing one per event.
+      if (this.streamKeys.size < 1_000) this.streamKeys.set(pattern, key);
+    }
+    return key;
   }
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Command } from 'ioredis';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
 import type { RedisKeyspace } from '../keyspace/redis-keyspace.js';
@@ -54,6 +55,13 @@ export class CacheRedisStore {
   private readonly commands: CacheCommands;
   private readonly deadlines: CommandDeadlines;
   private readonly entryPrefix: string;
+  /** The socket corked by `hold()` until the end of the tick, if any. */
+  private corked: Socket | undefined;
+  private readonly uncork = (): void => {
+    const socket = this.corked;
+    this.corked = undefined;
+    socket?.uncork();
+  };
 
   constructor(
     readonly client: RedisClient,
@@ -98,8 +106,24 @@ export class CacheRedisStore {
     }
     const command = new Command('get', [entryKey], { replyEncoding: null });
     this.deadlines.track(command);
+    this.hold();
     void this.client.sendCommand(command);
     return command.promise as Promise<Buffer | null>;
+  }
+
+  /**
+   * Coalesces the GETs issued within one tick into one socket write: the first corks the connection's socket, a
+   * `process.nextTick` uncorks it. When one read delivers many replies, their callers' next lookups then cost one
+   * `writev` instead of one syscall each; a lone GET still leaves within the tick it was issued in (no extra
+   * event-loop turn, unlike ioredis' auto-pipelining). Cluster clients write to several sockets and are left alone.
+   */
+  private hold(): void {
+    if (this.corked !== undefined) return;
+    const socket = (this.client as { stream?: Socket }).stream;
+    if (socket === undefined || typeof socket.cork !== 'function' || socket.destroyed) return;
+    socket.cork();
+    this.corked = socket;
+    process.nextTick(this.uncork);
   }
 
   /** Fails the commands still waiting (shutdown). */

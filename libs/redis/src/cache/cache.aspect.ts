@@ -69,7 +69,19 @@ export class CacheAspect implements MethodAspect<CacheDecoratorOptions> {
         cache.recordBypass(name, '');
         return invoke(run);
       }
-      return cache.resolveValue({ key, loader: run, ttl, staleTtl, tags, unless, name, counters });
+      // Every field present from the start: the plan keeps one shape along the hot path.
+      return cache.resolveValue({
+        key,
+        entryKey: undefined,
+        loader: run,
+        ttl,
+        staleTtl,
+        tags,
+        unless,
+        name,
+        counters,
+        observer: undefined,
+      });
     };
   }
 

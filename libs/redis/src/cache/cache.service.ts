@@ -23,7 +23,7 @@ import {
   type CacheEntry,
 } from './cache-entry.codec.js';
 import { CacheMetrics } from './cache-metrics.js';
-import { CacheRedisStore, CacheUnavailable } from './cache-redis.store.js';
+import { CacheRedisStore, CacheUnavailable, type ClaimResult } from './cache-redis.store.js';
 import { REDIS_CACHE_OPTIONS } from './cache.constants.js';
 import { assertCacheKey, boundCacheKey } from './cache-key.builder.js';
 import { CACHE_FAIL_OPEN, CACHE_REFRESH_FAILED, CACHE_SERVED_STALE_AFTER_ERROR } from './cache.messages.js';
@@ -58,6 +58,8 @@ interface LoadPlan<T> {
   unless?(result: T): boolean;
   name: string;
   counters: CacheCounters;
+  /** Where to report how the call was served (`observe()` / `observeCall()`), read once when the lookup starts. */
+  observer?: CacheServedInfo[];
 }
 
 /** A plan once its entry key is built (past the L1 check). */
@@ -65,6 +67,14 @@ type ReadyPlan<T> = LoadPlan<T> & { entryKey: string };
 
 /** How long `onModuleDestroy` waits for background refreshes still running. */
 const SHUTDOWN_WAIT_MS = 2_000;
+
+/**
+ * A replica waiting for another's load re-checks Redis after 50 ms, then at doubling intervals up to this bound, even
+ * without a "value landed" message: the message is lost when the loader's publish failed (Redis restarting,
+ * paused or failing over) although its value, or the release of its lock, did reach Redis.
+ */
+const MAX_WAIT_RECHECK_MS = 500;
+const FIRST_WAIT_RECHECK_MS = 50;
 
 /**
  * The cache: Redis (L2) with an optional in-process L1, used by `@Cacheable` / `@CachePut` / `@CacheEvict` and
@@ -88,6 +98,21 @@ export class CacheService implements OnModuleDestroy {
   private readonly refreshing = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly observers = new AsyncLocalStorage<CacheServedInfo[]>();
+  /** The collector of the `observeCall()` running synchronously right now, if any. */
+  private capturing: CacheServedInfo[] | undefined;
+  /**
+   * Loading locks this process holds but could not release (Redis unreachable): released as soon as the connection
+   * is ready again, so other replicas' misses do not wait for `lockTtl` (a lock survives a restart with persistence,
+   * or a failover on the promoted replica). Entry key → token and when the lock expires anyway.
+   */
+  private readonly unreleased = new Map<string, { token: string; expiresAt: number }>();
+  private readonly releaseUnreleased = (): void => {
+    const now = Date.now();
+    for (const [entryKey, { token, expiresAt }] of this.unreleased) {
+      if (expiresAt > now) void this.releaseAndWake(entryKey, token, false);
+    }
+    this.unreleased.clear();
+  };
   private readonly failures = new Map<string, { lastLogAt: number; suppressed: number }>();
   private bus: CacheBus | undefined;
   private busStarting: Promise<void> | undefined;
@@ -102,6 +127,7 @@ export class CacheService implements OnModuleDestroy {
   ) {
     this.store = new CacheRedisStore(client, keyspace, options.commandTimeout);
     this.l1 = options.l1 ? new LruCache(options.l1.maxEntries) : undefined;
+    client.on('ready', this.releaseUnreleased);
   }
 
   /**
@@ -193,6 +219,7 @@ export class CacheService implements OnModuleDestroy {
       unless: options.unless,
       name,
       counters: this.metrics.for(name),
+      observer: undefined,
     });
   }
 
@@ -275,9 +302,35 @@ export class CacheService implements OnModuleDestroy {
     return { value, served };
   }
 
+  /**
+   * Like `observe()`, for the cached calls `fn` starts before it first awaits: a decorated method called directly,
+   * through any number of synchronous layers (a trampoline, `@Cacheable`, a `CacheService.wrap()` inside). Calls made
+   * after an `await` inside `fn` are not seen. What it saves: `observe()` runs `fn` in an `AsyncLocalStorage`, and
+   * on Node.js 20 the first `AsyncLocalStorage.run()` turns on async hooks that every promise and socket operation
+   * of the process pays for from then on; a hot endpoint that only needs the status of the one call it makes
+   * should use this.
+   *
+   * @example
+   * ```ts
+   * const { value, served } = await cache.observeCall(() => this.availability.forVenue(id, date));
+   * ```
+   */
+  async observeCall<T>(fn: () => Promise<T> | T): Promise<{ value: T; served: CacheServedInfo[] }> {
+    const served: CacheServedInfo[] = [];
+    const outer = this.capturing;
+    this.capturing = served;
+    let pending: Promise<T> | T;
+    try {
+      pending = fn();
+    } finally {
+      this.capturing = outer;
+    }
+    return { value: await pending, served };
+  }
+
   /** Internal (decorators): records a call that bypassed the cache. */
   recordBypass(name: string, key: string): void {
-    this.observers.getStore()?.push({ name, key, status: 'bypass', ageMs: 0 });
+    this.observerOfCall()?.push({ name, key, status: 'bypass', ageMs: 0 });
   }
 
   /** Internal (CACHE_MANAGER store and tests): the Redis store. */
@@ -287,6 +340,7 @@ export class CacheService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.destroyed = true;
+    this.store.client.off('ready', this.releaseUnreleased);
     if (this.background.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -322,6 +376,7 @@ export class CacheService implements OnModuleDestroy {
    */
   private lookup<T>(plan: LoadPlan<T>, valueOnly: boolean): Promise<unknown> {
     if (this.busStarting === undefined) this.startBus();
+    plan.observer = this.observerOfCall();
     if (this.l1 !== undefined) {
       const local = this.readL1(plan.key, Date.now());
       if (local !== undefined) {
@@ -353,7 +408,7 @@ export class CacheService implements OnModuleDestroy {
     if (now < entryFreshUntil(data)) {
       plan.counters.hits++;
       const value = decodeValue(this.options.serializer, data);
-      if (this.l1 === undefined && valueOnly && this.observers.getStore() === undefined) return value;
+      if (this.l1 === undefined && valueOnly && plan.observer === undefined) return value;
       const entry: CacheEntry = { value, createdAt: entryCreatedAt(data), freshUntil: entryFreshUntil(data) };
       if (this.l1 !== undefined) this.writeL1(plan.key, entry);
       return this.finish(plan, { value, status: 'hit', tier: 'redis', ageMs: now - entry.createdAt }, valueOnly);
@@ -406,9 +461,15 @@ export class CacheService implements OnModuleDestroy {
     return started;
   }
 
-  /** Reports the call to `observe()` and picks what the caller gets. */
-  private finish(plan: { name: string; key: string }, result: CacheResult<unknown>, valueOnly: boolean): unknown {
-    this.record(plan, result);
+  /** Reports the call to `observe()` / `observeCall()` and picks what the caller gets. */
+  private finish(plan: LoadPlan<unknown>, result: CacheResult<unknown>, valueOnly: boolean): unknown {
+    plan.observer?.push({
+      name: plan.name,
+      key: plan.key,
+      status: result.status,
+      tier: result.tier,
+      ageMs: result.ageMs,
+    });
     return valueOnly ? result.value : result;
   }
 
@@ -433,40 +494,45 @@ export class CacheService implements OnModuleDestroy {
     this.background.add(task);
   }
 
-  /** A miss: take the loading lock, or wait for the replica that holds it, then load if still needed. */
+  /**
+   * A miss: take the loading lock, or wait for the replica that holds it, then load if still needed. A waiter is
+   * woken by the holder's "value landed" message and also re-checks Redis at bounded intervals (the message may be
+   * lost in an outage): it is served as soon as the value is there, and takes the lock over as soon as it is free.
+   * After `lockWait` it loads without the lock; with the pub/sub side down it does so at once.
+   */
   private async loadCold<T>(plan: ReadyPlan<T>, checkEntry = true): Promise<CacheResult<T>> {
     const token = newToken();
     await this.busReady(this.options.lockWait);
-    const waiter = this.bus?.wait(plan.entryKey, this.options.lockWait);
-    let claim;
-    try {
-      claim = await this.store.claim(plan.entryKey, token, this.options.lockTtl, checkEntry);
-    } catch (error) {
-      waiter?.cancel();
-      return this.loadUncached(plan, error);
-    }
-    if (claim.kind === 'value') {
-      waiter?.cancel();
-      const landed = this.served<T>(plan.entryKey, claim.data);
-      if (landed) return landed;
-      return this.loadAndStore(plan, '0', '');
-    }
-    if (claim.kind === 'acquired') {
-      waiter?.cancel();
-      return this.loadAndStore(plan, claim.generation, token);
-    }
-    // Another replica is loading: wait for its value (woken by pub/sub, bounded), then load ourselves if needed.
-    const woken = waiter ? await waiter.done : false;
-    if (woken) {
+    const deadline = Date.now() + this.options.lockWait;
+    let check = checkEntry;
+    for (let recheck = FIRST_WAIT_RECHECK_MS; ; recheck = Math.min(recheck * 2, MAX_WAIT_RECHECK_MS)) {
+      // Registered before the claim, so a message published in between is not missed.
+      const bus = this.bus?.live && !this.destroyed ? this.bus : undefined;
+      const waiter = bus?.wait(plan.entryKey, Math.max(0, Math.min(recheck, deadline - Date.now())));
+      let claim: ClaimResult;
       try {
-        const data = await this.store.get(plan.entryKey);
-        const landed = data ? this.served<T>(plan.entryKey, data) : undefined;
-        if (landed) return landed;
+        claim = await this.store.claim(plan.entryKey, token, this.options.lockTtl, check);
       } catch (error) {
+        waiter?.cancel();
         return this.loadUncached(plan, error);
       }
+      if (claim.kind === 'value') {
+        waiter?.cancel();
+        const landed = this.served<T>(plan.entryKey, claim.data);
+        if (landed) return landed;
+        return this.loadAndStore(plan, '0', '');
+      }
+      if (claim.kind === 'acquired') {
+        waiter?.cancel();
+        return this.loadAndStore(plan, claim.generation, token);
+      }
+      if (waiter === undefined || Date.now() >= deadline) {
+        waiter?.cancel();
+        return this.loadAndStore(plan, claim.generation, '');
+      }
+      // Woken: the value landed (or the holder gave up), so read it even for a grace-only refresh.
+      check = (await waiter.done) || checkEntry;
     }
-    return this.loadAndStore(plan, claim.generation, '');
   }
 
   /** Runs the loader and stores its result, fenced by the generations read before it started. */
@@ -475,7 +541,7 @@ export class CacheService implements OnModuleDestroy {
     try {
       tagGenerations = await this.tagFence(plan.tags);
     } catch (error) {
-      if (token) this.store.release(plan.entryKey, token).catch(() => undefined);
+      if (token) void this.releaseAndWake(plan.entryKey, token);
       return this.loadUncached(plan, error);
     }
     let value: T;
@@ -538,16 +604,31 @@ export class CacheService implements OnModuleDestroy {
       await this.announce([entryKey]);
     } catch (error) {
       this.failOpen(name, error);
+      if (token) void this.releaseAndWake(entryKey, token);
     }
   }
 
-  private async releaseAndWake(entryKey: string, token: string): Promise<void> {
+  /**
+   * Releases this caller's loading lock and wakes the replicas waiting for it. When Redis cannot be reached, the
+   * lock is released once the connection is ready again (else it would hold other replicas' misses until it
+   * expires); waiters re-check Redis meanwhile.
+   */
+  private async releaseAndWake(entryKey: string, token: string, retry = true): Promise<void> {
     try {
       await this.store.release(entryKey, token);
       await this.announce([entryKey]);
     } catch {
-      // The lock expires by itself; waiters time out.
+      if (retry && !this.destroyed) this.keepUnreleased(entryKey, token);
     }
+  }
+
+  private keepUnreleased(entryKey: string, token: string): void {
+    const now = Date.now();
+    // Only grows while Redis stays unreachable or too slow; expired locks need no release.
+    if (this.unreleased.size >= 1_024) {
+      for (const [key, lock] of this.unreleased) if (lock.expiresAt <= now) this.unreleased.delete(key);
+    }
+    this.unreleased.set(entryKey, { token, expiresAt: now + this.options.lockTtl });
   }
 
   private async tagFence(tags: string[]): Promise<string[]> {
@@ -611,10 +692,9 @@ export class CacheService implements OnModuleDestroy {
     else if (status === 'miss') counters.misses++;
   }
 
-  private record(plan: { name: string; key: string }, result: CacheResult<unknown>): void {
-    const observed = this.observers.getStore();
-    if (observed === undefined) return;
-    observed.push({ name: plan.name, key: plan.key, status: result.status, tier: result.tier, ageMs: result.ageMs });
+  /** The collector of the `observeCall()` or `observe()` this call runs in, if any. */
+  private observerOfCall(): CacheServedInfo[] | undefined {
+    return this.capturing ?? this.observers.getStore();
   }
 
   /** Starts the pub/sub side on first use (so apps that never cache open no subscriber connection). */

@@ -140,6 +140,35 @@ describe('CacheService', () => {
       ]);
     });
 
+    it('observeCall() collects the calls started before the first await, nested observations apart', async () => {
+      await cache.set('direct', 1);
+      const { value, served } = await cache.observeCall(async () => {
+        const [a, inner] = await Promise.all([
+          cache.wrap('direct', () => 0, { name: 'observed' }),
+          cache.observeCall(() => cache.wrap('inner', () => 5, { name: 'observed' })),
+        ]);
+        // After an await: not seen (observe() is the tool for that).
+        const b = await cache.wrap('after-await', () => 2, { name: 'observed' });
+        return a + inner.value + b;
+      });
+      expect(value).toBe(8);
+      expect(served.map((s) => [s.key, s.status])).toEqual([['direct', 'hit']]);
+      expect((await cache.observeCall(() => cache.wrap('inner', () => 0))).served).toMatchObject([
+        { key: 'inner', status: 'hit', tier: 'redis' },
+      ]);
+    });
+
+    it('observeCall() passes a synchronous throw on as a rejection and observes nothing afterwards', async () => {
+      await expect(
+        cache.observeCall(() => {
+          throw new Error('before any call');
+        }),
+      ).rejects.toThrow('before any call');
+      const { served } = await cache.observe(() => cache.wrap('after-throw', () => 1));
+      expect(served).toHaveLength(1);
+      expect((await cache.observeCall(() => 'no cache call')).served).toEqual([]);
+    });
+
     it('counts hits, misses, loads per cache name', async () => {
       const name = 'counted';
       await cache.wrap('c1', () => 1, { name });

@@ -19,6 +19,7 @@ export default {
     '<rootDir>/libs/redis/test/lock/lock-service.e2e-spec.ts',
     '<rootDir>/libs/redis/test/transport/pubsub.e2e-spec.ts',
     '<rootDir>/libs/redis/test/transport/streams.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/transport/emit-timeout.e2e-spec.ts',
     '<rootDir>/libs/redis/test/security/minimal-acl.e2e-spec.ts',
   ],
   moduleNameMapper: {

@@ -36,9 +36,9 @@ export interface MixedLoadTargets {
 
 /**
  * Longest any single call may take before the load counts it as hung (a caller that never returns): the 10 s outage
- * plus the transport's largest reconnect delay (5 s) plus a margin. A durable emit has no deadline of its own and
- * waits in ioredis' offline queue until Redis is back (so it is not lost); what must never happen is a call that
- * outlives the outage and the reconnection.
+ * plus the transport's largest reconnect delay (5 s) plus a margin. Every call has a deadline of its own well below
+ * it (a durable emit `emitTimeout`, 10 s by default); what must never happen is a call that outlives the outage and
+ * the reconnection.
  */
 export const HANG_LIMIT_MS = 20_000;
 

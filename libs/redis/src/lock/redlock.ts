@@ -185,14 +185,7 @@ export class Redlock implements LockBackend {
   async release(keys: LockKeys, token: string, _leave: boolean, timeoutMs: number): Promise<ReleaseResult> {
     // Settles once a majority answered; the other nodes get the same release on their connection regardless.
     const votes = await this.poll(
-      (client) =>
-        NODE_RELEASE.run(
-          client,
-          [keys.lock, keys.fence, keys.queue, keys.leases],
-          [token, this.options.channel, 1, this.options.claimWindowMs, 1],
-          this.deadlines,
-          timeoutMs,
-        ).then((reply) => Number(reply)),
+      (client) => this.releaseOn(client, keys, token, true, timeoutMs).then((reply) => Number(reply)),
       (released) => released > 0,
     );
     const released = votes.filter((v) => v.ok && v.value > 0).length;
@@ -281,13 +274,19 @@ export class Redlock implements LockBackend {
 
   /** Releases a grant of a failed attempt on one node, without waking anyone (the majority's holder still works). */
   private giveBack(client: RedisClient, keys: LockKeys, token: string): void {
-    NODE_RELEASE.run(
+    this.releaseOn(client, keys, token, false, BACKGROUND_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  /** The owner-checked release script on one node; `handOver` lets it leave the queue and wake the next waiter. */
+  private releaseOn(client: RedisClient, keys: LockKeys, token: string, handOver: boolean, timeoutMs: number) {
+    const flag = handOver ? 1 : 0;
+    return NODE_RELEASE.run(
       client,
       [keys.lock, keys.fence, keys.queue, keys.leases],
-      [token, this.options.channel, 0, this.options.claimWindowMs, 0],
+      [token, this.options.channel, flag, this.options.claimWindowMs, flag],
       this.deadlines,
-      BACKGROUND_TIMEOUT_MS,
-    ).catch(() => undefined);
+      timeoutMs,
+    );
   }
 
   /**

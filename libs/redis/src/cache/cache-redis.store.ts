@@ -5,7 +5,7 @@ import type { RedisKeyspace } from '../keyspace/redis-keyspace.js';
 import { CACHE_NAMESPACE, GENERATION_TTL_MS } from './cache.constants.js';
 import { assertCacheKey, boundCacheKey } from './cache-key.builder.js';
 import { CACHE_COMMAND_TIMEOUT, CACHE_NOT_CONNECTED } from './cache.messages.js';
-import { CommandDeadlines, type PendingCommand } from './command-deadlines.js';
+import { CommandDeadlines, type PendingCommand } from '../connection/command-deadlines.js';
 import {
   CLAIM_SCRIPT,
   EVICT_SCRIPT,
@@ -68,10 +68,11 @@ export class CacheRedisStore {
     private readonly keyspace: RedisKeyspace,
     private readonly commandTimeout: number,
   ) {
-    this.deadlines = new CommandDeadlines(
-      commandTimeout,
-      () => new CacheUnavailable(CACHE_COMMAND_TIMEOUT(commandTimeout)),
-    );
+    // A command fails between commandTimeout and 1.25 × commandTimeout after it was sent.
+    this.deadlines = new CommandDeadlines({
+      tickMs: Math.max(1, Math.ceil(commandTimeout / 4)),
+      timeoutError: () => new CacheUnavailable(CACHE_COMMAND_TIMEOUT(commandTimeout)),
+    });
     this.entryPrefix = keyspace.key(CACHE_NAMESPACE, '');
     const target = client as unknown as Record<string, unknown>;
     for (const [name, numberOfKeys, lua] of SCRIPTS) {
@@ -105,7 +106,7 @@ export class CacheRedisStore {
       return Promise.reject(new CacheUnavailable(CACHE_NOT_CONNECTED(this.client.status)));
     }
     const command = new Command('get', [entryKey], { replyEncoding: null });
-    this.deadlines.track(command);
+    this.deadlines.track(command, this.commandTimeout);
     this.hold();
     void this.client.sendCommand(command);
     return command.promise as Promise<Buffer | null>;
@@ -264,7 +265,7 @@ export class CacheRedisStore {
     }
     return new Promise<T>((resolve, reject) => {
       const pending: PendingCommand = { isResolved: false, reject };
-      this.deadlines.track(pending);
+      this.deadlines.track(pending, this.commandTimeout);
       command().then(
         (value) => {
           pending.isResolved = true;

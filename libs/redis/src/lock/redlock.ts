@@ -9,8 +9,7 @@ import type { LockKeys } from './lock-keys.js';
 import type { LockNode } from './lock.interface.js';
 import { LOCK_NODE_FAILED } from './lock.messages.js';
 import { EXTEND, NODE_ACQUIRE, NODE_LEAVE, NODE_RELEASE, RAISE_FENCE } from './scripts/lock.scripts.js';
-import { CommandDeadlines } from './command-deadlines.js';
-import { driftFor, LockTimeoutError, withTimeout } from './with-timeout.js';
+import { driftFor, lockCommandDeadlines, LockTimeoutError, withTimeout } from './with-timeout.js';
 
 /** How long a graceful QUIT of a node connection may take at shutdown. */
 const QUIT_TIMEOUT_MS = 1_000;
@@ -52,7 +51,7 @@ export class Redlock implements LockBackend {
   readonly quorum: number;
   private readonly nodes: RedlockNode[];
   private subscribed?: Promise<void>;
-  private readonly deadlines = new CommandDeadlines();
+  private readonly deadlines = lockCommandDeadlines();
   private readonly ownChannel: string;
 
   constructor(
@@ -218,7 +217,7 @@ export class Redlock implements LockBackend {
   }
 
   async close(): Promise<void> {
-    this.deadlines.close();
+    this.deadlines.clear();
     const clients = this.nodes.flatMap((node) => (node.subscriber ? [node.client, node.subscriber] : [node.client]));
     await Promise.all(clients.map((client) => closeClient(client)));
   }

@@ -1,9 +1,8 @@
 import type { RedisClient } from '../connection/redis-connection.factory.js';
-import { CommandDeadlines } from './command-deadlines.js';
 import type { AttemptResult, ExtendResult, LockBackend, ReleaseResult } from './lock-backend.interface.js';
 import type { LockKeys } from './lock-keys.js';
 import { ACQUIRE, EXTEND, RELEASE } from './scripts/lock.scripts.js';
-import { driftFor, LockTimeoutError } from './with-timeout.js';
+import { driftFor, lockCommandDeadlines, LockTimeoutError } from './with-timeout.js';
 
 export interface SingleNodeLocksOptions {
   driftFactor: number;
@@ -30,7 +29,7 @@ const UNDO_TIMEOUT_MS = 60_000;
 export class SingleNodeLocks implements LockBackend {
   readonly mode = 'single' as const;
   private subscribed?: Promise<void>;
-  private readonly deadlines = new CommandDeadlines();
+  private readonly deadlines = lockCommandDeadlines();
   private readonly ownChannel: string;
 
   constructor(
@@ -108,7 +107,7 @@ export class SingleNodeLocks implements LockBackend {
   }
 
   async close(): Promise<void> {
-    this.deadlines.close();
+    this.deadlines.clear();
     // The main connection and its subscriber belong to the connections registry, which closes them.
   }
 }

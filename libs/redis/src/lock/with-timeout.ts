@@ -1,9 +1,16 @@
+import { CommandDeadlines } from '../connection/command-deadlines.js';
+
 /** A Redis call that did not answer in time (node down, paused or overloaded). */
 export class LockTimeoutError extends Error {
   constructor(ms: number) {
     super(`no answer from Redis within ${ms} ms`);
     this.name = 'LockTimeoutError';
   }
+}
+
+/** Deadlines for the lock's commands: a command fails with `LockTimeoutError` at most 20 ms after its timeout. */
+export function lockCommandDeadlines(): CommandDeadlines {
+  return new CommandDeadlines({ tickMs: 20, timeoutError: (ms) => new LockTimeoutError(ms) });
 }
 
 /** Settles like `promise`, or rejects with `LockTimeoutError` after `ms`. The promise itself keeps running. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
-import type { CommandDeadlines } from '../command-deadlines.js';
+import type { CommandDeadlines } from '../../connection/command-deadlines.js';
 
 type ScriptArgument = string | number;
 

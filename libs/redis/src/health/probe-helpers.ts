@@ -1,16 +1,8 @@
+import { settleWithin } from '../utils/settle-within.js';
+
 /** Settles like `work`, or rejects with `message` after `ms`; the timer never outlives the race. */
-export async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  return settleWithin(work, ms, () => new Error(message));
 }
 
 /** An error's text with any `user:password@` of a URL removed, for health output. */

@@ -1,4 +1,5 @@
 import { CommandDeadlines } from '../connection/command-deadlines.js';
+import { settleWithin } from '../utils/settle-within.js';
 
 /** A Redis call that did not answer in time (node down, paused or overloaded). */
 export class LockTimeoutError extends Error {
@@ -15,19 +16,7 @@ export function lockCommandDeadlines(): CommandDeadlines {
 
 /** Settles like `promise`, or rejects with `LockTimeoutError` after `ms`. The promise itself keeps running. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LockTimeoutError(ms)), Math.max(1, ms));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return settleWithin(promise, Math.max(1, ms), () => new LockTimeoutError(ms));
 }
 
 /** The validity margin for clock drift: `ttl × driftFactor + 2 ms` (the Redlock paper's allowance). */

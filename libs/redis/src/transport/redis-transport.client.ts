@@ -27,6 +27,7 @@ import {
 import type { RedisTransportOptions } from './redis-transport-options.interface.js';
 import { type ResolvedTransportOptions, resolveTransportOptions } from './resolve-transport-options.js';
 import { RedisStreamsClient } from './streams/redis-streams.client.js';
+import { settleWithin } from '../utils/settle-within.js';
 
 interface Session {
   connections: RedisTransportConnections;
@@ -323,7 +324,7 @@ export class RedisTransportClient extends ClientProxy<RedisTransportEvents, stri
       const pubsub = new RedisPubSubClient(this.options, pub, sub);
       // The subscriber waits for Redis forever (it must, to resubscribe after an outage): bound the first SUBSCRIBE
       // so that a Redis lost right after connecting fails this connect() instead of hanging it.
-      await withTimeout(
+      await settleWithin(
         pubsub.listen((raw) => this.onReply(raw)),
         this.options.connection.connectTimeout,
         () => new Error(SUBSCRIBE_TIMED_OUT(this.options.connection.connectTimeout)),
@@ -361,17 +362,4 @@ export class RedisTransportClient extends ClientProxy<RedisTransportEvents, stri
 
 function toUndefined(): undefined {
   return undefined;
-}
-
-/** `work`, or a rejection with `timeoutError()` if it has not settled within `ms`. */
-async function withTimeout<T>(work: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError()), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { Command } from 'ioredis';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
 import type { RedisKeyspace } from '../keyspace/redis-keyspace.js';
@@ -6,6 +5,7 @@ import { CACHE_NAMESPACE, GENERATION_TTL_MS } from './cache.constants.js';
 import { assertCacheKey, boundCacheKey } from './cache-key.builder.js';
 import { CACHE_COMMAND_TIMEOUT, CACHE_NOT_CONNECTED } from './cache.messages.js';
 import { CommandDeadlines, type PendingCommand } from '../connection/command-deadlines.js';
+import { RedisWriteCoalescer } from '../connection/redis-write-coalescer.js';
 import {
   CLAIM_SCRIPT,
   EVICT_SCRIPT,
@@ -55,13 +55,8 @@ export class CacheRedisStore {
   private readonly commands: CacheCommands;
   private readonly deadlines: CommandDeadlines;
   private readonly entryPrefix: string;
-  /** The socket corked by `hold()` until the end of the tick, if any. */
-  private corked: Socket | undefined;
-  private readonly uncork = (): void => {
-    const socket = this.corked;
-    this.corked = undefined;
-    socket?.uncork();
-  };
+  /** GETs issued within one tick leave in few socket writes (one read delivering many replies → one `writev`). */
+  private readonly writes: RedisWriteCoalescer;
 
   constructor(
     readonly client: RedisClient,
@@ -73,6 +68,7 @@ export class CacheRedisStore {
       tickMs: Math.max(1, Math.ceil(commandTimeout / 4)),
       timeoutError: () => new CacheUnavailable(CACHE_COMMAND_TIMEOUT(commandTimeout)),
     });
+    this.writes = new RedisWriteCoalescer(client);
     this.entryPrefix = keyspace.key(CACHE_NAMESPACE, '');
     const target = client as unknown as Record<string, unknown>;
     for (const [name, numberOfKeys, lua] of SCRIPTS) {
@@ -107,24 +103,9 @@ export class CacheRedisStore {
     }
     const command = new Command('get', [entryKey], { replyEncoding: null });
     this.deadlines.track(command, this.commandTimeout);
-    this.hold();
+    this.writes.hold();
     void this.client.sendCommand(command);
     return command.promise as Promise<Buffer | null>;
-  }
-
-  /**
-   * Coalesces the GETs issued within one tick into one socket write: the first corks the connection's socket, a
-   * `process.nextTick` uncorks it. When one read delivers many replies, their callers' next lookups then cost one
-   * `writev` instead of one syscall each; a lone GET still leaves within the tick it was issued in (no extra
-   * event-loop turn, unlike ioredis' auto-pipelining). Cluster clients write to several sockets and are left alone.
-   */
-  private hold(): void {
-    if (this.corked !== undefined) return;
-    const socket = (this.client as { stream?: Socket }).stream;
-    if (socket === undefined || typeof socket.cork !== 'function' || socket.destroyed) return;
-    socket.cork();
-    this.corked = socket;
-    process.nextTick(this.uncork);
   }
 
   /** Fails the commands still waiting (shutdown). */

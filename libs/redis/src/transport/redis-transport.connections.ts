@@ -19,7 +19,7 @@ export interface ConnectionUse {
   blocking?: boolean;
   /**
    * Hot-path command connection (PUBLISH, XADD, XACK). On a Cluster it uses ioredis' auto-pipelining; on a single
-   * node the transport coalesces writes itself (`RedisWriteCoalescer`).
+   * node the transport coalesces writes itself (`connection/redis-write-coalescer.ts`).
    */
   autoPipelining?: boolean;
 }

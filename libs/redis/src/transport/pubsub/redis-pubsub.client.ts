@@ -4,7 +4,7 @@ import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
 import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
 import { payloadTooLarge } from '../payload-limit.js';
-import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
+import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
 
 /**
  * Key of a request packet naming the reply channel of the client that sent it. Nest's built-in server ignores it

@@ -4,7 +4,7 @@ import { EVENT_HANDLER_FAILED, MALFORMED_MESSAGE } from '../redis-transport.mess
 import type { RedisTransportServerHost } from '../redis-transport-server.host.js';
 import { errorText } from '../error-text.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
-import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
+import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
 import { REPLY_TO_KEY } from './redis-pubsub.client.js';
 import { rejectOversizedPayload } from '../payload-limit.js';
 import { RedisPubSubContext } from './redis-pubsub.context.js';

@@ -2,7 +2,7 @@ import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import { errorText } from '../error-text.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
-import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
+import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
 import { DEAD_LETTERED, HANDLER_FAILED, MALFORMED_ENTRY } from '../redis-transport.messages.js';
 import type { RedisTransportServerHost } from '../redis-transport-server.host.js';
 import { PACKET_FIELD } from './redis-streams.client.js';

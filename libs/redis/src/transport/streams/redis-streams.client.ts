@@ -2,7 +2,7 @@ import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
 import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
-import { RedisWriteCoalescer } from '../redis-write-coalescer.js';
+import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
 import { RedisStreamKeys } from './redis-stream-keys.js';
 import { payloadTooLarge } from '../payload-limit.js';
 

@@ -15,8 +15,8 @@ const COMMANDS_PER_WRITE = 16;
  * while none awaits a reply is written at once). Under load (many
  * replies or acks produced by one read) that is one `writev` per slice instead of one syscall per command; a lone
  * command goes out right away, with none of the extra event-loop turn ioredis' auto-pipelining (`setImmediate`)
- * costs. Cluster clients are left alone: they write to several sockets and use ioredis' slot-aware auto-pipelining
- * instead.
+ * costs. Used by the cache's reads and the transport's publishes, appends and acks. Cluster clients are left alone:
+ * they write to several sockets.
  */
 export class RedisWriteCoalescer {
   private corked?: Socket;

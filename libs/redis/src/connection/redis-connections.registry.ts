@@ -19,6 +19,7 @@ import {
   type RedisClient,
   waitUntilReady,
 } from './redis-connection.factory.js';
+import { settleWithin } from '../utils/settle-within.js';
 
 /** How long a graceful `QUIT` may take at shutdown before the socket is simply closed. */
 const QUIT_TIMEOUT_MS = 2_000;
@@ -153,19 +154,11 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
       client.disconnect();
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        client.quit(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`QUIT took over ${QUIT_TIMEOUT_MS} ms`)), QUIT_TIMEOUT_MS);
-        }),
-      ]);
+      await settleWithin(client.quit(), QUIT_TIMEOUT_MS, () => new Error(`QUIT took over ${QUIT_TIMEOUT_MS} ms`));
     } catch (error) {
       this.logger.warn(CONNECTION_CLOSE_FAILED(label, error instanceof Error ? error.message : String(error)));
       client.disconnect();
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULT_REDIS_CONNECTION, REDIS_RESOLVED_OPTIONS } from '../redis.const
 import { redactSecrets } from '../utils/redact.js';
 import type { RedisHealthCheckOptions } from './redis-health-options.interface.js';
 import { probeRedis, ratio, type RedisProbeResult } from './redis-probe.js';
+import { settleWithin } from '../utils/settle-within.js';
 
 /** @default 1000 */
 const DEFAULT_TIMEOUT_MS = 1_000;
@@ -60,19 +61,15 @@ export class RedisHealthIndicator {
     }
 
     let probe: RedisProbeResult;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      probe = await Promise.race([
+      probe = await settleWithin(
         probeRedis(client),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeout} ms`)), timeout);
-        }),
-      ]);
+        timeout,
+        () => new Error(`Redis did not answer within ${timeout} ms`),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return indicator.down({ message: redactSecrets(message, connectionSecrets(resolved)) });
-    } finally {
-      clearTimeout(timer);
     }
 
     const details = {

@@ -39,8 +39,10 @@ STOPSIGNAL SIGTERM
 
 # ---- worker: `docker build --target worker` ----------------------------------------------------------------------
 FROM runtime AS worker
-ENV WORKER_PORT=3001
-EXPOSE 3001
+ENV WORKER_PORT=3001 WORKER_MANAGEMENT_PORT=9001
+# 3001: bare /health, reports, /notifications (bearer token). 9001: /metrics and health details; publish it only to
+# the monitoring network.
+EXPOSE 3001 9001
 # Slim images have no curl: Node's built-in fetch asks /health, which answers 503 while Redis is down.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.WORKER_PORT + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
@@ -48,8 +50,9 @@ CMD ["node", "dist/apps/booking-worker/apps/booking-worker/src/main.js"]
 
 # ---- api: `docker build --target api`, and the default target ---------------------------------------------------
 FROM runtime AS api
-ENV PORT=3000
-EXPOSE 3000
+ENV PORT=3000 MANAGEMENT_PORT=9000
+# 3000: the API and bare /health. 9000: /metrics, /docs and health details; publish it only to the monitoring network.
+EXPOSE 3000 9000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/apps/booking-api/apps/booking-api/src/main.js"]

@@ -16,11 +16,14 @@ export default {
   testMatch: [
     '<rootDir>/libs/redis/test/module/**/*.e2e-spec.ts',
     '<rootDir>/libs/redis/test/cache/cache-service.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/cache/cache-contract-single-node.e2e-spec.ts',
     '<rootDir>/libs/redis/test/lock/lock-service.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/lock/lock-contract-single-node.e2e-spec.ts',
     '<rootDir>/libs/redis/test/transport/pubsub.e2e-spec.ts',
     '<rootDir>/libs/redis/test/transport/streams.e2e-spec.ts',
     '<rootDir>/libs/redis/test/transport/emit-timeout.e2e-spec.ts',
     '<rootDir>/libs/redis/test/security/minimal-acl.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/connection/rotating-credentials.e2e-spec.ts',
   ],
   moduleNameMapper: {
     '^ioredis$': '<rootDir>/node_modules/ioredis-v6/built/index.js',

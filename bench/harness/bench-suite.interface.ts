@@ -11,6 +11,15 @@ export interface BenchCase {
    */
   anchor?: boolean;
   /**
+   * This library's case, whose ratio to the best rival (every case of its group not marked `ours`) is the group's
+   * headline in `docs/PERFORMANCE.md`. When no case of a group is marked, every non-anchor case is compared with
+   * the anchor.
+   * @default false
+   */
+  ours?: boolean;
+  /** The ratio to the best rival this case should reach (ops/s or CPU per operation, whichever holds stiller). */
+  target?: number;
+  /**
    * Operations kept in flight (closed loop: a new one starts as soon as one completes). `1` runs them one after
    * the other.
    * @default 1
@@ -36,6 +45,14 @@ export interface SuiteSession {
   cases: BenchCase[];
   /** Deletes the suite's keys and closes every client and application, so the process can exit by itself. */
   teardown(): Promise<void>;
+  /**
+   * Everything besides this process and the runner's Redis that works for the cases: child processes (their CPU
+   * time is read from `/proc/<pid>/task/<tid>/schedstat`) and further Redis servers (their `INFO cpu` and
+   * `INFO commandstats`). Their cost per operation is reported beside ops/s.
+   */
+  involved?: { processes?: Array<{ name: string; pid: number }>; redisUrls?: string[] };
+  /** Lines the suite adds to its section of the report (wait percentiles, fairness, probes), filled by teardown at the latest. */
+  notes?: string[];
 }
 
 /**

@@ -13,6 +13,11 @@ const COLUMNS: Column[] = [
   { title: 'p99 ms', align: 'right' },
   { title: 'max ms', align: 'right' },
   { title: '× anchor', align: 'right' },
+  { title: 'CPU µs/op', align: 'right' },
+  { title: '±', align: 'right' },
+  { title: 'bench/child/redis', align: 'right' },
+  { title: 'cmds/op', align: 'right' },
+  { title: 'writes/op', align: 'right' },
 ];
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -20,6 +25,15 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** Latencies keep three significant decimals below 10 ms, where Redis round trips live. */
 function milliseconds(value: number): string {
   return value < 10 ? value.toFixed(3) : value.toFixed(1);
+}
+
+function microseconds(value: number): string {
+  return value < 100 ? value.toFixed(1) : integer.format(value);
+}
+
+/** A fraction as a whole percentage. */
+export function percent(value: number): string {
+  return Number.isFinite(value) ? `${Math.round(value * 100)} %` : 'n/a';
 }
 
 /** Round-to-round spread of a case's ops/s, as a fraction of its best round: how much the machine's noise moved it. */
@@ -34,10 +48,35 @@ function noiseLine(report: SuiteReport): string[] {
   const spreads = report.cases.map((c) => ({ c, s: spread(c) })).sort((a, b) => a.s - b.s);
   const median = spreads[Math.floor((spreads.length - 1) / 2)].s;
   const worst = spreads[spreads.length - 1];
-  const percent = (value: number) => `${Math.round(value * 100)} %`;
   return [
     `Round-to-round ops/s spread: median ${percent(median)}, worst ${percent(worst.s)} ` +
       `(${worst.c.group} › ${worst.c.name}); read smaller × anchor differences as noise.`,
+  ];
+}
+
+function costLines(report: SuiteReport): string[] {
+  if (report.metered.length === 0) return [];
+  return [
+    `CPU µs/op: CPU time per operation of ${report.metered.join(', ')} (bench/child/redis split), cheapest round; ` +
+      '± how much more the next-cheapest round cost. cmds/op: commands Redis executed per operation, those run ' +
+      "inside scripts included (INFO commandstats); writes/op: this process' socket writes per operation (round trips).",
+  ];
+}
+
+function headlineLines(report: SuiteReport): string[] {
+  if (report.headlines.length === 0) return [];
+  return [
+    '',
+    "Ours vs the best rival, from best rounds (± = both cases' gap to their second-best round; headline: the " +
+      'measure with the smaller ±):',
+    ...report.headlines.map(
+      (h) =>
+        `  ${h.group} › ${h.case} vs ${h.rival}: ${h.ratio.toFixed(2)}× by ${h.chosen}` +
+        ` (ops/s ${h.throughput.value.toFixed(2)}× ± ${percent(h.throughput.spread)}` +
+        (h.cpu ? `, CPU/op ${h.cpu.value.toFixed(2)}× ± ${percent(h.cpu.spread)}` : '') +
+        ')' +
+        (h.target !== undefined ? `; target ≥ ${h.target}× ${h.met ? 'met' : 'NOT met'}` : ''),
+    ),
   ];
 }
 
@@ -55,6 +94,11 @@ export function formatReportTable(report: SuiteReport): string {
     milliseconds(c.p99Ms),
     milliseconds(c.maxMs),
     Number.isFinite(c.xAnchor) ? c.xAnchor.toFixed(2) : 'n/a',
+    c.cost ? microseconds(c.cost.totalUs) : '',
+    c.costSpread !== undefined ? percent(c.costSpread) : '',
+    c.cost ? [c.cost.benchUs, c.cost.childrenUs, c.cost.redisUs].map(microseconds).join('/') : '',
+    c.cost ? c.cost.redisCommands.toFixed(2) : '',
+    c.cost ? c.cost.socketWrites.toFixed(2) : '',
   ]);
   const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
@@ -75,6 +119,9 @@ export function formatReportTable(report: SuiteReport): string {
     `Each case ran ${plan.rounds} ${plan.rounds === 1 ? 'round' : 'rounds'} of ${plan.durationMs} ms, each after ` +
       `a ${plan.warmupMs} ms warm-up; within a round a group's cases run back to back, order alternating (A B, B A).`,
     "Each row keeps its best round (highest ops/s, with that round's latencies); every round is in the JSON.",
+    ...costLines(report),
     ...noiseLine(report),
+    ...headlineLines(report),
+    ...(report.notes.length > 0 ? ['', ...report.notes] : []),
   ].join('\n');
 }

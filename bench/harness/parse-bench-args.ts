@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-/** The command line of `npm run bench -- <suite> [--duration ms] [--rounds n] [--json-only]`, checked. */
+/** The command line of `npm run bench -- <suite|all> [--duration ms] [--rounds n] [--json-only]`, checked. */
 export interface BenchArgs {
   /** Suite name, as registered in `bench/suites/index.ts`; undefined when none was given. */
   suite?: string;
@@ -24,7 +24,7 @@ export const DEFAULT_DURATION_MS = 600;
 export const DEFAULT_ROUNDS = 4;
 
 /** Usage line shown with argument errors. */
-export const BENCH_USAGE = 'Usage: npm run bench -- <suite> [--duration ms] [--rounds n] [--json-only]';
+export const BENCH_USAGE = 'Usage: npm run bench -- <suite|all> [--duration ms] [--rounds n] [--json-only]';
 
 function positiveInteger(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;

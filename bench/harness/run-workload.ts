@@ -1,4 +1,5 @@
 import type { RoundMeasurement } from './bench-report.interface.js';
+import { CostMeter, type CostSnapshot } from './cost-meter.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** How long and how hard to drive one workload. */
@@ -9,6 +10,8 @@ export interface WorkloadOptions {
   warmupMs: number;
   /** Measured window, in ms. */
   durationMs: number;
+  /** Reads the CPU and command counters when the window opens and after its last operation. */
+  meter?: CostMeter;
 }
 
 const NS_PER_MS = 1e6;
@@ -17,7 +20,9 @@ const NS_PER_MS = 1e6;
  * Runs `operation` as a closed loop of `concurrency` in-flight operations: warm-up, then the measured window,
  * without pausing in between so the window starts at steady state. An operation counts when it completes inside
  * the window; no new one starts after the window ends, and the window is extended to the last completion so
- * ops/s divides by the time really spent. The first error stops every loop and is rethrown.
+ * ops/s divides by the time really spent. The first error stops every loop and is rethrown. With a `meter`, the
+ * CPU and command counters are read when the window opens (a timer) and after the last operation, and divided by the
+ * operations completed in between.
  *
  * @param operation one operation; receives a counter shared by all loops
  */
@@ -32,6 +37,14 @@ export async function runWorkload(
   let iteration = 0;
   let failed = false;
   let lastCompletion = windowStart;
+  let completed = 0;
+  let opened: Promise<{ snapshot: CostSnapshot; completed: number }> | undefined;
+  const meterTimer =
+    options.meter &&
+    setTimeout(() => {
+      const atOpen = completed;
+      opened = options.meter!.snapshot().then((snapshot) => ({ snapshot, completed: atOpen }));
+    }, options.warmupMs);
 
   const loop = async (): Promise<void> => {
     while (!failed) {
@@ -44,6 +57,7 @@ export async function runWorkload(
         throw error;
       }
       const end = process.hrtime.bigint();
+      completed++;
       if (end >= windowStart) {
         histogram.record(Number(end - begin));
         if (end > lastCompletion) lastCompletion = end;
@@ -51,7 +65,16 @@ export async function runWorkload(
     }
   };
 
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, loop));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, loop));
+  } finally {
+    clearTimeout(meterTimer);
+  }
+  let cost: RoundMeasurement['cost'];
+  if (options.meter && opened) {
+    const start = await opened;
+    cost = CostMeter.perOperation(start.snapshot, await options.meter.snapshot(), completed - start.completed);
+  }
   const elapsedMs = Number(lastCompletion - windowStart) / NS_PER_MS;
   return {
     operations: histogram.count,
@@ -61,5 +84,6 @@ export async function runWorkload(
     p99Ms: histogram.percentile(0.99) / NS_PER_MS,
     maxMs: histogram.max / NS_PER_MS,
     meanMs: histogram.mean / NS_PER_MS,
+    ...(cost && { cost }),
   };
 }

@@ -7,6 +7,7 @@ import { redisInsStore } from 'cache-manager-ioredis-yet';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { Cacheable, CacheService, RedisModule } from '@app/redis';
+import { RedisServerProcess } from '../../test/harness/redis-server-process.js';
 import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
 import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js';
 
@@ -50,7 +51,12 @@ class VenueReader {
 @Module({ providers: [VenueReader] })
 class VenueModule {}
 
-async function bootOurs(redisUrl: string, keyPrefix: string, l1: boolean): Promise<INestApplicationContext> {
+async function bootOurs(
+  redisUrl: string,
+  keyPrefix: string,
+  l1: boolean,
+  tracking = false,
+): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(
     {
       module: class OursBenchModule {},
@@ -58,7 +64,7 @@ async function bootOurs(redisUrl: string, keyPrefix: string, l1: boolean): Promi
         RedisModule.forRoot({
           url: redisUrl,
           keyPrefix,
-          cache: { ttl: TTL_MS, ...(l1 ? { l1: { maxEntries: 10_000, ttl: TTL_MS } } : {}) },
+          cache: { ttl: TTL_MS, ...(l1 ? { l1: { maxEntries: 10_000, ttl: TTL_MS, tracking } } : {}) },
         }),
         VenueModule,
       ],
@@ -79,9 +85,109 @@ function burstOf(
   };
 }
 
+/** Operations of one CPU probe, and probes per contender (the median is reported). */
+const PROBE_OPS = 20_000;
+const PROBE_REPEATS = 3;
+
+/** CPU time (user + system) redis-server has used so far, in µs, from `INFO cpu`. */
+async function serverCpuUs(server: Redis): Promise<number> {
+  const cpu = await server.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
+}
+
+/**
+ * CPU time per operation of this process and of a throwaway redis-server nobody else uses, `PROBE_OPS` operations at
+ * `concurrency` in flight, median of `PROBE_REPEATS`: unlike ops/s on a shared machine, it does not move with other
+ * processes' load.
+ */
+async function cpuPerOp(
+  name: string,
+  server: Redis,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<{ name: string; nodeUs: number; redisUs: number }> {
+  const nodeRuns: number[] = [];
+  const redisRuns: number[] = [];
+  for (let repeat = 0; repeat < PROBE_REPEATS; repeat++) {
+    const redisBefore = await serverCpuUs(server);
+    const before = process.cpuUsage();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < PROBE_OPS) await op(next++);
+      }),
+    );
+    const used = process.cpuUsage(before);
+    nodeRuns.push((used.user + used.system) / PROBE_OPS);
+    redisRuns.push(((await serverCpuUs(server)) - redisBefore) / PROBE_OPS);
+  }
+  const median = (runs: number[]) => runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  return { name, nodeUs: median(nodeRuns), redisUs: median(redisRuns) };
+}
+
+/**
+ * Group (a) again, on a throwaway redis-server, reported as CPU time per hit (Node and redis-server), plus the two
+ * candidate batch reads of 100 keys (MGET, and the cache's script of GETs) to show what the script costs.
+ */
+async function probeHitCpu(log: (line: string) => void): Promise<string[]> {
+  const server = await RedisServerProcess.start();
+  const admin = new Redis(server.url);
+  const raw = new Redis(server.url);
+  const prefix = uniqueBenchPrefix('cache-cpu');
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await bootOurs(server.url, `${prefix}ours:`, false);
+    const reader = app.get(VenueReader);
+    const seed = raw.pipeline();
+    for (let i = 0; i < KEY_COUNT; i++) seed.set(`${prefix}raw:${i}`, JSON.stringify(venue(i)), 'PX', TTL_MS);
+    await seed.exec();
+    for (let i = 0; i < KEY_COUNT; i++) await reader.venue(i);
+    const hundred = Array.from({ length: 100 }, (_x, i) => `${prefix}raw:${i}`);
+    const getLoop = "local v = {} for i = 1, #KEYS do v[i] = redis.call('GET', KEYS[i]) end return v";
+    const sha = (await raw.script('LOAD', getLoop)) as string;
+    log(`CPU probes: ${PROBE_OPS} ops × ${PROBE_REPEATS} per contender on a throwaway redis-server`);
+    const results = [
+      await cpuPerOp('ioredis getBuffer + JSON.parse (anchor)', admin, IN_FLIGHT, async (i) =>
+        JSON.parse(((await raw.getBuffer(`${prefix}raw:${i % KEY_COUNT}`)) as Buffer).toString()),
+      ),
+      await cpuPerOp('@Cacheable (Redis)', admin, IN_FLIGHT, (i) => reader.venue(i % KEY_COUNT)),
+    ];
+    const lines = results.map(
+      (r) =>
+        `(a) CPU per hit, ${IN_FLIGHT} in flight: ${r.name}: ${r.nodeUs.toFixed(1)} µs Node + ${r.redisUs.toFixed(1)} µs ` +
+        `redis-server = ${(r.nodeUs + r.redisUs).toFixed(1)} µs`,
+    );
+    const [anchor, ours] = results as [(typeof results)[0], (typeof results)[0]];
+    lines.push(
+      `(a) CPU ratio (anchor ÷ ours, higher is better): Node ${(anchor.nodeUs / ours.nodeUs).toFixed(2)}×, ` +
+        `Node + redis-server ${((anchor.nodeUs + anchor.redisUs) / (ours.nodeUs + ours.redisUs)).toFixed(2)}×`,
+    );
+    const batches = [
+      await cpuPerOp('MGET of 100 keys', admin, 4, () => raw.mgetBuffer(hundred)),
+      await cpuPerOp('EVALSHA of 100 GETs (the cache’s batch read)', admin, 4, () =>
+        raw.callBuffer('evalsha', sha, hundred.length, ...hundred),
+      ),
+    ];
+    for (const r of batches) {
+      lines.push(
+        `batch read, 4 in flight: ${r.name}: ${r.nodeUs.toFixed(1)} µs Node + ${r.redisUs.toFixed(1)} µs redis-server`,
+      );
+    }
+    return lines;
+  } finally {
+    await app?.close();
+    admin.disconnect();
+    raw.disconnect();
+    await server.stop();
+  }
+}
+
 /**
  * The cache against its anchors, in one run:
- * (a) `@Cacheable` hit from Redis vs raw `ioredis.getBuffer` + `JSON.parse` of the same payload (target ≥ 0.90×);
+ * (a) `@Cacheable` hit from Redis vs raw `ioredis.getBuffer` + `JSON.parse` of the same payload (target ≥ 2×: the
+ *     hits of one event-loop turn are read with one command), also as CPU time per hit on a throwaway redis-server,
+ *     printed after the table;
  * (b) `@Cacheable` L1 hit vs Redis hit, sequential and 100 in flight (target ≥ 20×);
  * (c) the same get-or-load workload on warm keys through cache-manager 7 `wrap` (Keyv over ioredis), bentocache
  *     (Redis L2 only) and ours (target ≥ 1.3× both);
@@ -98,6 +204,7 @@ export const cacheSuite: BenchSuite = {
     const bentoClient = new Redis(redisUrl);
     const apps: INestApplicationContext[] = [];
     let bento: BentoCache<{ cache: ReturnType<typeof bentostore> }> | undefined;
+    let cpuLines: string[] = [];
 
     const teardown = async (): Promise<void> => {
       try {
@@ -105,6 +212,7 @@ export const cacheSuite: BenchSuite = {
           `Burst loader calls over the whole run: ours ${burstLoads.ours}, cache-manager ${burstLoads.cacheManager}, ` +
             `bentocache ${burstLoads.bentocache}`,
         );
+        cpuLines.forEach((line) => log(line));
         if (raw.status === 'ready') log(`Deleted ${await deleteBenchKeys(raw, prefix)} keys under ${prefix}`);
       } finally {
         await bento?.disconnect().catch(() => undefined);
@@ -119,12 +227,17 @@ export const cacheSuite: BenchSuite = {
 
     try {
       await raw.ping();
+      cpuLines = await probeHitCpu(log);
+      cpuLines.forEach((line) => log(line));
       const oursRedis = await bootOurs(redisUrl, `${prefix}ours:`, false);
       apps.push(oursRedis);
       const oursL1 = await bootOurs(redisUrl, `${prefix}ours-l1:`, true);
       apps.push(oursL1);
+      const oursTracked = await bootOurs(redisUrl, `${prefix}ours-l1t:`, true, true);
+      apps.push(oursTracked);
       const readerRedis = oursRedis.get(VenueReader);
       const readerL1 = oursL1.get(VenueReader);
+      const readerTracked = oursTracked.get(VenueReader);
       const oursService = oursRedis.get(CacheService);
 
       const cacheManager = createCache({
@@ -145,6 +258,7 @@ export const cacheSuite: BenchSuite = {
         await Promise.all([
           readerRedis.venue(i),
           readerL1.venue(i),
+          readerTracked.venue(i),
           oursService.wrap(`wrap:${i}`, () => venue(i), { ttl: TTL_MS }),
           cacheManager.wrap(`venue:${i}`, async () => venue(i), TTL_MS),
           bentoCache.getOrSet({ key: `venue:${i}`, factory: () => venue(i), ttl: TTL_MS }),
@@ -208,6 +322,8 @@ export const cacheSuite: BenchSuite = {
         {
           group: `(a) Redis hit · ${IN_FLIGHT} in flight`,
           name: '@Cacheable (Redis)',
+          ours: true,
+          target: 2,
           concurrency: IN_FLIGHT,
           run: (i) => readerRedis.venue(hit(i)),
         },
@@ -234,6 +350,12 @@ export const cacheSuite: BenchSuite = {
           name: '@Cacheable (L1)',
           concurrency: IN_FLIGHT,
           run: (i) => readerL1.venue(hit(i)),
+        },
+        {
+          group: `(b) L1 vs Redis hit · ${IN_FLIGHT} in flight`,
+          name: '@Cacheable (L1, l1.tracking)',
+          concurrency: IN_FLIGHT,
+          run: (i) => readerTracked.venue(hit(i)),
         },
         {
           group: `(c) get-or-load, warm · ${IN_FLIGHT} in flight`,
@@ -251,12 +373,16 @@ export const cacheSuite: BenchSuite = {
         {
           group: `(c) get-or-load, warm · ${IN_FLIGHT} in flight`,
           name: 'ours CacheService.wrap',
+          ours: true,
+          target: 2,
           concurrency: IN_FLIGHT,
           run: (i) => oursService.wrap(`wrap:${hit(i)}`, () => venue(hit(i)), { ttl: TTL_MS }),
         },
         {
           group: `(c) get-or-load, warm · ${IN_FLIGHT} in flight`,
           name: 'ours @Cacheable',
+          ours: true,
+          target: 2,
           concurrency: IN_FLIGHT,
           run: (i) => readerRedis.venue(hit(i)),
         },
@@ -274,6 +400,7 @@ export const cacheSuite: BenchSuite = {
         {
           group: `(d) cold burst of ${BURST_CALLERS} callers`,
           name: `ours @Cacheable (${loadsOurs} loads/burst)`,
+          ours: true,
           run: burstOurs,
         },
       ];

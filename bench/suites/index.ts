@@ -10,4 +10,5 @@ export const benchSuites: Readonly<Record<string, () => Promise<BenchSuite>>> = 
   lock: () => import('./lock.js').then((m) => m.lockSuite),
   transport: () => import('./transport.js').then((m) => m.transportSuite),
   http: () => import('./http.js').then((m) => m.httpSuite),
+  ratelimit: () => import('./ratelimit.js').then((m) => m.rateLimitSuite),
 };

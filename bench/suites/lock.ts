@@ -27,6 +27,8 @@ const CONTENDED_VARIANTS: Array<[string, number]> = [
 ];
 /** Acquire+release pairs run against throwaway nodes to count the round trips each library makes. */
 const ROUND_TRIP_PROBE = 200;
+/** Acquire+release pairs run against the quiet throwaway nodes to time the commands each library makes Redis run. */
+const COMMAND_TIME_PROBE = 2_000;
 
 type Acquire = () => Promise<() => Promise<unknown>>;
 
@@ -34,6 +36,8 @@ type Acquire = () => Promise<() => Promise<unknown>>;
 interface Contender {
   name: string;
   anchor: boolean;
+  /** This library (the headline compares it with the best of the others). */
+  ours?: boolean;
   /** One entry per worker; worker 0 also runs the uncontended case. */
   workers: Acquire[];
 }
@@ -44,6 +48,11 @@ class ContentionStats {
   readonly perWorker: number[] = new Array<number>(WORKERS).fill(0);
   /** Acquisitions that gave up after the wait bound (`WAIT_BOUND_MS`): they count as operations but not as grants. */
   failures = 0;
+
+  constructor(
+    readonly group: string,
+    readonly ours: boolean,
+  ) {}
 
   fairness(): number {
     const min = Math.min(...this.perWorker);
@@ -64,12 +73,14 @@ function contendedCase(
   thinkMs: number,
 ): BenchCase {
   const idle = contender.workers.map((_, i) => i);
-  const caseStats = new ContentionStats();
+  const caseStats = new ContentionStats(group, contender.ours === true);
   stats.set(`${group} › ${contender.name}`, caseStats);
   return {
     name: contender.name,
     group,
     anchor: contender.anchor,
+    ours: contender.ours,
+    target: contender.ours ? (thinkMs > 0 ? 2 : 1.2) : undefined,
     concurrency: WORKERS,
     async run() {
       const worker = idle.shift() as number;
@@ -101,6 +112,8 @@ function uncontendedCase(group: string, contender: Contender): BenchCase {
     name: contender.name,
     group,
     anchor: contender.anchor,
+    ours: contender.ours,
+    target: contender.ours ? 1.2 : undefined,
     concurrency: 1,
     async run() {
       const release = await contender.workers[0]();
@@ -139,6 +152,36 @@ async function commandsPerPair(urls: string[], acquire: Acquire): Promise<number
 }
 
 /**
+ * Time Redis spends executing one acquire+release's commands, summed over the nodes (`INFO commandstats` usec, reset
+ * first with `CONFIG RESETSTAT`): what the scripts cost inside Redis, apart from reading requests and writing
+ * replies. Stable from run to run where CPU per operation is not, since only the nodes' own work is counted.
+ */
+async function commandTimePerPair(urls: string[], acquire: Acquire): Promise<{ us: number; commands: number }> {
+  const clients = urls.map((url) => new Redis(url));
+  try {
+    await Promise.all(clients.map((c) => c.config('RESETSTAT')));
+    for (let i = 0; i < COMMAND_TIME_PROBE; i++) {
+      const release = await acquire();
+      await release();
+    }
+    // Releases settle with a majority: let the last node's arrive before reading.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let usec = 0;
+    let calls = 0;
+    for (const info of await Promise.all(clients.map((c) => c.info('commandstats')))) {
+      for (const [, name, count, time] of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)) {
+        if (name === 'info' || name === 'config') continue;
+        calls += Number(count);
+        usec += Number(time);
+      }
+    }
+    return { us: usec / COMMAND_TIME_PROBE, commands: calls / COMMAND_TIME_PROBE };
+  } finally {
+    clients.forEach((c) => c.disconnect());
+  }
+}
+
+/**
  * LockService against @sesamecare-oss/redlock and redis-semaphore (Mutex / RedlockMutex): acquire+release
  * uncontended, and 8 workers (each with its own connections) on one key doing acquire → INCR → release, back to
  * back or with 1 ms of unlocked work in between, on the runner's Redis (single node) and on 3 throwaway
@@ -157,6 +200,7 @@ export const lockSuite: BenchSuite = {
     const redlocks: Redlock[] = [];
     const stats = new Map<string, ContentionStats>();
     const roundTrips: string[] = [];
+    const notes: string[] = [];
     const client = (url: string) => {
       const c = new Redis(url);
       clients.push(c);
@@ -168,13 +212,25 @@ export const lockSuite: BenchSuite = {
       try {
         for (const [name, s] of stats) {
           const ms = (ns: number) => (ns / 1e6).toFixed(2);
-          log(
+          notes.push(
             `${name}: wait p50 ${ms(s.waits.percentile(0.5))} ms, p99 ${ms(s.waits.percentile(0.99))} ms, ` +
               `max ${ms(s.waits.max)} ms; acquisitions per worker ${s.perWorker.join('/')}, fairness ` +
               `${s.fairness().toFixed(2)}${s.failures > 0 ? `; gave up after ${WAIT_BOUND_MS} ms: ${s.failures}` : ''}`,
           );
         }
-        roundTrips.forEach((line) => log(line));
+        const contended = [...stats.values()];
+        for (const s of contended.filter((c) => c.ours)) {
+          const rivals = contended.filter((c) => c.group === s.group && !c.ours);
+          const bestP99 = Math.min(...rivals.map((r) => r.waits.percentile(0.99)));
+          // The issue-16 targets for back-to-back contention: p99 wait ≤ 1/5 of the best rival's, fairness ≤ 3.
+          const targets = s.group.endsWith('back-to-back');
+          notes.push(
+            `${s.group}: ours wait p99 ÷ best rival's ${(s.waits.percentile(0.99) / bestP99).toFixed(2)}` +
+              `${targets ? ' (target ≤ 0.2)' : ''}, fairness ${s.fairness().toFixed(2)}${targets ? ' (target ≤ 3)' : ''}`,
+          );
+        }
+        notes.push(...roundTrips);
+        notes.forEach((line) => log(line));
         if (main.status === 'ready') log(`Deleted ${await deleteBenchKeys(main, prefix)} keys under ${prefix}`);
       } finally {
         await Promise.allSettled(apps.map((app) => app.close()));
@@ -244,7 +300,7 @@ export const lockSuite: BenchSuite = {
           contenders: [
             { name: '@sesamecare-oss/redlock', anchor: true, workers: redlockAnchor([redisUrl]) },
             { name: 'redis-semaphore Mutex', anchor: false, workers: semaphoreAnchor([redisUrl]) },
-            { name: 'LockService', anchor: false, workers: await ours(undefined, redisUrl) },
+            { name: 'LockService', anchor: false, ours: true, workers: await ours(undefined, redisUrl) },
           ],
         },
         {
@@ -252,7 +308,7 @@ export const lockSuite: BenchSuite = {
           contenders: [
             { name: '@sesamecare-oss/redlock', anchor: true, workers: redlockAnchor(nodeUrls) },
             { name: 'redis-semaphore RedlockMutex', anchor: false, workers: semaphoreAnchor(nodeUrls) },
-            { name: 'LockService (Redlock)', anchor: false, workers: await ours(nodeUrls, redisUrl) },
+            { name: 'LockService (Redlock)', anchor: false, ours: true, workers: await ours(nodeUrls, redisUrl) },
           ],
         },
       ];
@@ -266,9 +322,19 @@ export const lockSuite: BenchSuite = {
         ['3 nodes · redis-semaphore RedlockMutex', nodeUrls, topologies[1].contenders[1].workers[0]],
         ['3 nodes · LockService (Redlock)', nodeUrls, topologies[1].contenders[2].workers[0]],
       ];
+      // Every probe's connections are up (ready checks sent) and its scripts loaded before any MONITOR starts: a
+      // monitored command arriving in the packet that confirms MONITOR breaks ioredis' reply queue.
+      for (const [, , acquire] of probes) await (await acquire())();
       for (const [name, observers, acquire] of probes) {
         const perNode = await commandsPerPair(observers, acquire);
         roundTrips.push(`${name}: ${perNode.toFixed(2)} round trips (commands sent per node) per acquire+release`);
+      }
+      for (const [name, observers, acquire] of probes) {
+        const { us, commands } = await commandTimePerPair(observers, acquire);
+        roundTrips.push(
+          `${name}: Redis runs ${commands.toFixed(2)} commands in ${us.toFixed(2)} µs per acquire+release ` +
+            `(all nodes, INFO commandstats, ${COMMAND_TIME_PROBE} uncontended pairs)`,
+        );
       }
       // The module's own connection is unused by the probe; keep it warm so the first case does not pay for it.
       await apps[0].get<Redis>(getRedisConnectionToken()).ping();
@@ -286,7 +352,7 @@ export const lockSuite: BenchSuite = {
           }
         }
       }
-      return { cases, teardown };
+      return { cases, teardown, notes, involved: { redisUrls: nodeUrls } };
     } catch (error) {
       await teardown();
       throw error;

@@ -20,6 +20,13 @@ interface Contender {
   anchor: boolean;
 }
 
+/** The issue-16 targets: our ratio to Nest's Transport.REDIS, by case and in-flight count. */
+function targetOf(kind: 'emit' | 'send', name: string, concurrency: number): number | undefined {
+  if (kind === 'send') return name === 'ours pub/sub' ? 2.5 : undefined;
+  if (name === 'ours streams (durable)') return 1.5;
+  return name === 'ours pub/sub' && concurrency === 50 ? 2 : undefined;
+}
+
 /** Resolves the emit → handler round trip: the handler publishes each event's sequence number on `<prefix>ack`. */
 class AckWaiter {
   private readonly waiting = new Map<number, () => void>();
@@ -68,6 +75,8 @@ function transportCases(events: Contender[], requests: Contender[], acks: AckWai
       name,
       group: `emit→handler · ${concurrency} in flight`,
       anchor,
+      ours: !anchor,
+      target: targetOf('emit', name, concurrency),
       concurrency,
       run: async () => {
         const { seq, acked } = acks.next();
@@ -81,6 +90,8 @@ function transportCases(events: Contender[], requests: Contender[], acks: AckWai
       name,
       group: `send→reply · ${concurrency} in flight`,
       anchor,
+      ours: !anchor,
+      target: targetOf('send', name, concurrency),
       concurrency,
       run: (i: number) => firstValueFrom(client.send<number>(`${ns}.sum`, [i, 1])),
     })),
@@ -138,7 +149,7 @@ export const transportSuite: BenchSuite = {
         [builtinContender, { name: 'ours pub/sub', client: pubsub, ns: 'ours', anchor: false }],
         acks,
       );
-      return { cases, teardown };
+      return { cases, teardown, involved: { processes: [{ name: 'servers', pid: server.pid! }] } };
     } catch (error) {
       await teardown();
       throw error;

@@ -10,18 +10,26 @@ export class AppProcess {
    * @param name shown in progress and summary lines
    * @param args what `node` runs: a built entry (`dist/…/main.js`), or `['--import', './src/runtime/register.mjs',
    *   'apps/…/main.ts']` to run the TypeScript sources
-   * @param port the HTTP port the app is told to listen on
+   * @param port the HTTP port the app is told to listen on (its public side)
+   * @param managementPort the port of its management side (`/metrics`, health details), which the caller passes
+   *   in `env` as the app's variable (`MANAGEMENT_PORT` or `WORKER_MANAGEMENT_PORT`)
    * @param env variables added to this process's environment
    */
   constructor(
     readonly name: string,
     private readonly args: string[],
     readonly port: number,
+    readonly managementPort: number,
     private readonly env: Record<string, string>,
   ) {}
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Where the management side answers: health with its details, `/metrics`. */
+  get managementUrl(): string {
+    return `http://127.0.0.1:${this.managementPort}`;
   }
 
   start(): void {
@@ -36,7 +44,10 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   }
 
-  /** Polls `path` until it answers 200, the process dies, or `timeoutMs` passes. */
+  /**
+   * Polls `path` on the management port (health details in the body, so a failure says why) until it answers 200,
+   * the process dies, or `timeoutMs` passes.
+   */
   async waitHealthy(path = '/health', timeoutMs = 60_000): Promise<{ status: number; body: unknown }> {
     const deadline = Date.now() + timeoutMs;
     let last: { status: number; body: unknown } = { status: 0, body: 'no answer yet' };
@@ -45,7 +56,7 @@ export class AppProcess {
         throw new Error(`${this.name} exited:\n${this.output.slice(-30).join('\n')}`);
       }
       try {
-        const response = await fetch(this.baseUrl + path, { signal: AbortSignal.timeout(2_000) });
+        const response = await fetch(this.managementUrl + path, { signal: AbortSignal.timeout(2_000) });
         last = { status: response.status, body: await response.json() };
         if (response.ok) return last;
       } catch {

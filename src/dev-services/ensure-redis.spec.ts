@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { freePort } from '../../test/harness/index.js';
+import { freePort } from '@test/harness';
 import { ensureRedis, redisAnswers } from './ensure-redis.js';
 
 describe('ensureRedis', () => {

@@ -22,7 +22,14 @@ export async function bootRedisModule(
   const moduleRef = await Test.createTestingModule({ imports: [RedisModule.forRoot(options)] })
     .setLogger(logger)
     .compile();
-  return moduleRef.init();
+  try {
+    return await moduleRef.init();
+  } catch (error) {
+    // A startup that failed after connecting (an option checked against the server) must not leave those
+    // connections reconnecting: they would keep Jest's process alive after the run.
+    await moduleRef.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The error an app's startup fails with; fails the test when startup succeeds (the app is closed then). */

@@ -1,9 +1,14 @@
-import { ValidationPipe, type NestApplicationOptions } from '@nestjs/common';
+import { ValidationPipe, type DynamicModule, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { managementOnly } from '../../booking-management/src/index.js';
 import { AppModule } from './app.module.js';
+import { boundedValidationError } from './bounded-validation.js';
 import { rejectDeepJson } from './json-depth.middleware.js';
+
+/** Paths served on the management port only (`MANAGEMENT_PORT`): the Prometheus scrape and the OpenAPI document. */
+export const MANAGEMENT_ONLY_PATHS = ['/metrics', '/docs'] as const;
 
 /** Largest JSON body accepted; a booking request is well under 1 kB. Larger bodies get 413. */
 export const MAX_JSON_BODY = '16kb';
@@ -11,17 +16,25 @@ export const MAX_JSON_BODY = '16kb';
 /**
  * Applies the settings every booking-api instance needs, whether `main.ts` created it or a test did with
  * `Test.createTestingModule({ imports: [AppModule] }).compile()` and `createNestApplication()`: shutdown hooks,
- * the body size and depth limits, validation (400 listing every reason) and the OpenAPI document at `/docs`.
+ * the body size and depth limits, validation (400 listing the reasons, bounded) and the OpenAPI document at `/docs`;
+ * `/docs` and `/metrics` answer on the management port only (see `createManagementServer`), 404 on the public one.
  *
  * @param app an application that has not been initialised yet
  */
 export function configureApp<App extends NestExpressApplication>(app: App): App {
   // SIGTERM from Docker or Kubernetes then closes the app: Redis connections are QUIT, not dropped.
   app.enableShutdownHooks();
+  app.use(managementOnly(MANAGEMENT_ONLY_PATHS));
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
   app.use(rejectDeepJson);
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: boundedValidationError,
+    }),
   );
   const document = SwaggerModule.createDocument(
     app,
@@ -46,5 +59,15 @@ export function configureApp<App extends NestExpressApplication>(app: App): App 
  * ```
  */
 export async function createApp(options?: NestApplicationOptions): Promise<NestExpressApplication> {
-  return configureApp(await NestFactory.create<NestExpressApplication>(AppModule, options));
+  return configureApp(await NestFactory.create<NestExpressApplication>(await rateLimitedAppModule(), options));
+}
+
+/**
+ * `AppModule` plus `RateLimitingModule` (per-client limits on `POST /holds` and `POST /bookings`). Imported
+ * dynamically: `@nestjs/throttler` 6 is CommonJS and needs Node's require(esm) for Nest 12, which Jest's module
+ * runtime lacks, so in-process tests build `AppModule` alone and the limits are tested on real processes.
+ */
+export async function rateLimitedAppModule(): Promise<DynamicModule> {
+  const { RateLimitingModule } = await import('./rate-limiting/rate-limiting.module.js');
+  return { module: AppModule, imports: [RateLimitingModule] };
 }

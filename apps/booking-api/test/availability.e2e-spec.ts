@@ -5,9 +5,8 @@ import { CacheService } from '@app/redis';
 import request from 'supertest';
 import { AVAILABILITY_CACHE } from '../src/availability/availability.service.js';
 import { DEMO_VENUE_ID, SECOND_VENUE_ID, seedSlotId } from '../src/database/seed-demo-data.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootApi, closeApi } from './support/boot-api.js';
+import { uniqueKeyPrefix, REDIS_URL } from '@test/harness';
+import { bootApi, closeApi, managementOf } from './support/boot-api.js';
 import { TestSchema } from './support/test-database.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -110,8 +109,8 @@ describe('booking-api GET /venues/:id/availability', () => {
     expect(other.headers['cache-status']).toBe('booking-api; hit');
   });
 
-  it("exports the availability cache's counters at /metrics (Prometheus text)", async () => {
-    const response = await request(replicaA.getHttpServer()).get('/metrics').expect(200);
+  it("exports the availability cache's counters at /metrics (Prometheus text) on the management port", async () => {
+    const response = await request(managementOf(replicaA)).get('/metrics').expect(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(response.text).toMatch(/^nest_redis_cache_hits_total\{cache="availability"\} [1-9]\d*$/m);
     expect(response.text).toMatch(/^nest_redis_cache_misses_total\{cache="availability"\} [1-9]\d*$/m);
@@ -147,11 +146,25 @@ describe('booking-api GET /venues/:id/availability', () => {
     });
   });
 
-  it('publishes the OpenAPI document at /docs (UI) and /docs-json', async () => {
-    await request(replicaA.getHttpServer()).get('/docs').expect(200).expect('Content-Type', /html/);
-    const { body } = await request(replicaA.getHttpServer()).get('/docs-json').expect(200);
-    expect(Object.keys(body.paths).sort()).toEqual(['/bookings', '/bookings/{id}', '/venues/{id}/availability']);
+  it('publishes the OpenAPI document at /docs (UI) and /docs-json on the management port', async () => {
+    await request(managementOf(replicaA)).get('/docs').expect(200).expect('Content-Type', /html/);
+    const { body } = await request(managementOf(replicaA)).get('/docs-json').expect(200);
+    expect(Object.keys(body.paths).sort()).toEqual([
+      '/bookings',
+      '/bookings/{id}',
+      '/holds',
+      '/holds/{id}',
+      '/venues/{id}/availability',
+    ]);
     expect(Object.keys(body.paths['/bookings/{id}']).sort()).toEqual(['delete', 'get']);
-    expect(body.components.schemas.CreateBookingDto.required.sort()).toEqual(['customerEmail', 'seats', 'slotId']);
+    expect(Object.keys(body.paths['/holds/{id}']).sort()).toEqual(['delete', 'get']);
+    // Two bodies: { holdId } alone, or { slotId, customerEmail, seats }; no field is required by itself.
+    expect(Object.keys(body.components.schemas.CreateBookingDto.properties).sort()).toEqual([
+      'customerEmail',
+      'holdId',
+      'seats',
+      'slotId',
+    ]);
+    expect(body.components.schemas.CreateHoldDto.required.sort()).toEqual(['customerEmail', 'seats', 'slotId']);
   });
 });

@@ -7,9 +7,8 @@ import { MIGRATIONS, migrate } from '../src/database/migrations.js';
 import { PgDatabase } from '../src/database/pg-database.js';
 import { DEMO_VENUE_ID, seedDemoData, seedSlotId } from '../src/database/seed-demo-data.js';
 import { serveEmbeddedDatabase, type EmbeddedDatabase } from '../../../src/demo/embedded-database.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootApi, closeApi } from './support/boot-api.js';
+import { uniqueKeyPrefix, REDIS_URL } from '@test/harness';
+import { bootApi, closeApi, managementOf } from './support/boot-api.js';
 import { TEST_DATABASE_URL, TestSchema } from './support/test-database.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -95,7 +94,7 @@ describe('booking-api store', () => {
         .query({ date: TODAY })
         .expect(200);
       expect(availability.body.slots[0]).toMatchObject({ slotId: TEN_SEATS, bookedSeats: 1, availableSeats: 9 });
-      const health = await request(app.getHttpServer()).get('/health/ready').expect(200);
+      const health = await request(managementOf(app)).get('/health/ready').expect(200);
       expect(health.body.details.database).toEqual({ status: 'up', engine: 'pglite', latencyMs: expect.any(Number) });
       expect(await migrate(app.get(Database))).toEqual([]);
     });
@@ -117,7 +116,8 @@ describe('booking-api store', () => {
           }),
         );
       }
-    }, 60_000);
+      // Two apps migrating and seeding through one single-session server: over 60 s once on a loaded CI machine.
+    }, 180_000);
 
     afterAll(async () => {
       for (const app of replicas) await closeApi(app, keyPrefix);
@@ -134,5 +134,39 @@ describe('booking-api store', () => {
         .query<{ booked_seats: number }>(`SELECT booked_seats FROM slots WHERE id = $1`, [TEN_SEATS]);
       expect(slot!.booked_seats).toBe(10);
     });
+  });
+  describe('PostgreSQL giving no connection in time', () => {
+    const schema = new TestSchema('unavailable');
+    const keyPrefix = uniqueKeyPrefix('api-db-unavailable');
+    let app: NestExpressApplication | undefined;
+
+    afterAll(async () => {
+      await closeApi(app, keyPrefix);
+      await schema.drop();
+    });
+
+    it('answers 503 with Retry-After, not 500, while the pool is exhausted, and books again once it is free', async () => {
+      app = await bootApi({
+        redis: { url: REDIS_URL, keyPrefix },
+        schema,
+        database: { poolSize: 1 },
+        seedDemoData: true,
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      // The pool's only connection, kept in an open transaction: the booking waits the pool's 5 s and gives up.
+      const holding = app.get(Database).transaction(() => held);
+      try {
+        const response = await book(app, TEN_SEATS);
+        expect(response.status).toBe(503);
+        expect(response.headers['retry-after']).toBe('1');
+        expect(response.body).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+        expect(JSON.stringify(response.body)).not.toMatch(/timeout exceeded|pool/i);
+      } finally {
+        release();
+        await holding;
+      }
+      expect((await book(app, TEN_SEATS)).status).toBe(201);
+    }, 30_000);
   });
 });

@@ -2,11 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RedisModuleOptions } from '@app/redis';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { freePort } from '../../../test/harness/free-port.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { RedisServerProcess } from '../../../test/harness/redis-server-process.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootApi as bootAppModule, closeApi } from './support/boot-api.js';
+import { freePort, uniqueKeyPrefix, RedisServerProcess, REDIS_URL } from '@test/harness';
+import { bootApi as bootAppModule, closeApi, managementOf } from './support/boot-api.js';
 import { TestSchema } from './support/test-database.js';
 
 const schema = new TestSchema('api_health');
@@ -24,7 +21,7 @@ afterAll(async () => {
 async function healthEventually(app: INestApplication, status: number, timeoutMs = 10_000): Promise<request.Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await request(app.getHttpServer()).get('/health');
+    const response = await request(managementOf(app)).get('/health');
     if (response.status === status || Date.now() > deadline) return response;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -74,15 +71,15 @@ describe('booking-api GET /health', () => {
       await closeApi(app, keyPrefix);
     });
 
-    it('answers 200 with redis up on /health and /health/ready', async () => {
+    it('answers 200 with redis up on /health and /health/ready (details on the management port)', async () => {
       for (const path of ['/health', '/health/ready']) {
-        const response = await request(app.getHttpServer()).get(path).expect(200);
+        const response = await request(managementOf(app)).get(path).expect(200);
         expect(response.body).toEqual(UP);
       }
     });
 
     it('answers /health/live from the process alone', async () => {
-      const response = await request(app.getHttpServer()).get('/health/live').expect(200);
+      const response = await request(managementOf(app)).get('/health/live').expect(200);
       expect(response.body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
     });
   });
@@ -107,11 +104,11 @@ describe('booking-api GET /health', () => {
     });
 
     it('stays live while not ready', async () => {
-      await request(app.getHttpServer()).get('/health/live').expect(200);
+      await request(managementOf(app)).get('/health/live').expect(200);
     });
 
     it('answers 503 with redis, the lock connection and the transport client down', async () => {
-      const response = await request(app.getHttpServer()).get('/health').expect(503);
+      const response = await request(managementOf(app)).get('/health').expect(503);
       expect(response.body).toEqual(
         redisDown(expect.stringMatching(NOT_READY), expect.stringMatching(LOCK_NOT_READY), {
           status: 'down',
@@ -122,7 +119,7 @@ describe('booking-api GET /health', () => {
     });
 
     it('never puts the Redis address or password in the body', async () => {
-      const response = await request(app.getHttpServer()).get('/health').expect(503);
+      const response = await request(managementOf(app)).get('/health').expect(503);
       expect(response.text).not.toContain(password);
       expect(response.text).not.toContain(String(port));
       expect(response.text).not.toContain('127.0.0.1');
@@ -148,17 +145,17 @@ describe('booking-api GET /health', () => {
     });
 
     it('reports a PING timeout while Redis is paused, and up again once it resumes', async () => {
-      await request(app.getHttpServer()).get('/health').expect(200);
+      await request(managementOf(app)).get('/health').expect(200);
       redis.pause();
       try {
-        const response = await request(app.getHttpServer()).get('/health').expect(503);
+        const response = await request(managementOf(app)).get('/health').expect(503);
         // The transport client's socket stays open while Redis is paused: it still reports connected.
         expect(response.body).toEqual(redisDown('Redis did not answer within 1000 ms', 'no answer within 1000 ms'));
         expect(response.text).not.toContain(password);
       } finally {
         redis.resume();
       }
-      const recovered = await request(app.getHttpServer()).get('/health').expect(200);
+      const recovered = await request(managementOf(app)).get('/health').expect(200);
       expect(recovered.body).toEqual(UP);
     });
 

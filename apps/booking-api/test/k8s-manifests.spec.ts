@@ -85,9 +85,21 @@ describe('deploy/k8s manifests', () => {
   });
 
   describe.each([
-    { app: 'booking-api', replicas: 3, portVariable: 'PORT', controller: ApiHealthController },
-    { app: 'booking-worker', replicas: 1, portVariable: 'WORKER_PORT', controller: WorkerHealthController },
-  ])('$app Deployment', ({ app, replicas, portVariable, controller }) => {
+    {
+      app: 'booking-api',
+      replicas: 3,
+      portVariable: 'PORT',
+      managementVariable: 'MANAGEMENT_PORT',
+      controller: ApiHealthController,
+    },
+    {
+      app: 'booking-worker',
+      replicas: 2,
+      portVariable: 'WORKER_PORT',
+      managementVariable: 'WORKER_MANAGEMENT_PORT',
+      controller: WorkerHealthController,
+    },
+  ])('$app Deployment', ({ app, replicas, portVariable, managementVariable, controller }) => {
     const deployment = find('Deployment', app);
     const container = containerOf(deployment);
     const routes = routesOf(controller);
@@ -111,6 +123,21 @@ describe('deploy/k8s manifests', () => {
       for (const probe of [container.livenessProbe!, container.readinessProbe!]) {
         expect(probePort(container, probe)).toBe(listens);
       }
+    });
+
+    it(`has Prometheus scrape /metrics on the management port (${managementVariable}), not the public one`, () => {
+      const management = Number(envValue(container, managementVariable));
+      expect(container.ports).toEqual([
+        { name: 'http', containerPort: Number(envValue(container, portVariable)) },
+        { name: 'management', containerPort: management },
+      ]);
+      const template = (deployment.spec as { template: { metadata: { annotations?: Record<string, string> } } })
+        .template;
+      expect(template.metadata.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(management),
+        'prometheus.io/path': '/metrics',
+      });
     });
 
     it('reads Redis from the ConfigMap (the Bitnami release in namespace caching) and its password from a Secret', () => {
@@ -150,5 +177,24 @@ describe('deploy/k8s manifests', () => {
     };
     expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
     expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
+  });
+
+  it('lets only the monitoring namespace reach the management ports (NetworkPolicy)', () => {
+    const policy = find('NetworkPolicy', 'booking-ports') as Manifest & {
+      spec: { podSelector: { matchLabels: Record<string, string> }; ingress: unknown[] };
+    };
+    expect(policy.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/part-of': 'booking-demo' });
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ port: 'http' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: 'management' }],
+      },
+    ]);
+  });
+
+  it('gives booking-worker its NOTIFICATIONS_TOKEN from a Secret', () => {
+    const env = containerOf(find('Deployment', 'booking-worker')).env.find((e) => e.name === 'NOTIFICATIONS_TOKEN');
+    expect(env?.valueFrom).toEqual({ secretKeyRef: { name: 'booking-worker', key: 'notifications-token' } });
   });
 });

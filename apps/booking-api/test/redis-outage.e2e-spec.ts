@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { DEMO_VENUE_ID, seedSlotId } from '../src/database/seed-demo-data.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { RedisServerProcess } from '../../../test/harness/redis-server-process.js';
-import { bootApi } from './support/boot-api.js';
+import { uniqueKeyPrefix, RedisServerProcess } from '@test/harness';
+import { bootApi, managementOf } from './support/boot-api.js';
 import { TestSchema } from './support/test-database.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -62,7 +61,10 @@ describe('booking-api while its Redis is down', () => {
 
   it('reports not ready on /health/ready while staying live', async () => {
     await request(app.getHttpServer()).get('/health/live').expect(200);
-    const response = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    const response = await request(managementOf(app)).get('/health/ready').expect(503);
     expect(response.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
+    // The public port, where kubelet probes, says no more than the status.
+    const publicReady = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(publicReady.body).toEqual({ status: 'error' });
   });
 });

@@ -11,9 +11,8 @@ import {
   type BookingCreatedEvent,
 } from '../../booking-contracts/src/index.js';
 import { BookingEventsService } from '../src/booking-events/booking-events.service.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootWorker, closeWorker } from './support/boot-worker.js';
+import { uniqueKeyPrefix, REDIS_URL } from '@test/harness';
+import { bootWorker, closeWorker, managementOf, TEST_NOTIFICATIONS_TOKEN } from './support/boot-worker.js';
 import { untilPasses } from './support/until-passes.js';
 
 function created(overrides: Partial<BookingCreatedEvent> = {}): BookingCreatedEvent {
@@ -39,7 +38,10 @@ describe('booking-worker booking events (Redis Streams)', () => {
   const emit = async (name: string, payload: object) => {
     await lastValueFrom(client.emit(name, payload), { defaultValue: undefined });
   };
-  const get = (path: string) => request(worker.getHttpServer()).get(path);
+  const get = (path: string) =>
+    path.startsWith('/metrics')
+      ? request(managementOf(worker)).get(path)
+      : request(worker.getHttpServer()).get(path).set('Authorization', `Bearer ${TEST_NOTIFICATIONS_TOKEN}`);
 
   beforeAll(async () => {
     worker = await bootWorker({ url: REDIS_URL, keyPrefix }, { consume: true });
@@ -130,7 +132,7 @@ describe('booking-worker booking events (Redis Streams)', () => {
     });
   });
 
-  it("serves /metrics with the library's transport metric families (Prometheus text)", async () => {
+  it("serves /metrics with the library's transport metric families (Prometheus text) on the management port", async () => {
     const response = await get('/metrics').expect(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(response.text).toMatch(/^# TYPE nest_redis_transport_messages_handled_total counter$/m);

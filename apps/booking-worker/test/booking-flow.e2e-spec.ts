@@ -5,9 +5,8 @@ import request from 'supertest';
 import { DEMO_VENUE_ID, seedSlotId } from '../../booking-api/src/database/seed-demo-data.js';
 import { bootApi, closeApi } from '../../booking-api/test/support/boot-api.js';
 import { TestSchema } from '../../booking-api/test/support/test-database.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootWorker, closeWorker } from './support/boot-worker.js';
+import { uniqueKeyPrefix, REDIS_URL } from '@test/harness';
+import { bootWorker, closeWorker, TEST_NOTIFICATIONS_TOKEN } from './support/boot-worker.js';
 import { untilPasses } from './support/until-passes.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -48,7 +47,10 @@ describe('booking flow: booking-api emits, booking-worker records (real apps, Re
       expect(counters.body).toEqual({ venueId: DEMO_VENUE_ID, bookings: 3, cancellations: 1, seatsBooked: 5 });
     });
     for (const booking of bookings) {
-      const notification = await request(worker.getHttpServer()).get(`/notifications/${booking.id}`).expect(200);
+      const notification = await request(worker.getHttpServer())
+        .get(`/notifications/${booking.id}`)
+        .set('Authorization', `Bearer ${TEST_NOTIFICATIONS_TOKEN}`)
+        .expect(200);
       expect(notification.body).toMatchObject({ bookingId: booking.id, seats: booking.seats, kind: 'confirmation' });
     }
     const stats = await request(worker.getHttpServer()).get('/stats').expect(200);

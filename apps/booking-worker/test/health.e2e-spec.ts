@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import { BOOKING_CANCELLED, BOOKING_CREATED } from '../../booking-contracts/src/index.js';
 import { BOOKING_WORKER_GROUP } from '../src/worker.factory.js';
-import { freePort } from '../../../test/harness/free-port.js';
-import { uniqueKeyPrefix } from '../../../test/harness/key-prefix.js';
-import { RedisServerProcess } from '../../../test/harness/redis-server-process.js';
-import { REDIS_URL } from '../../../test/harness/redis-url.js';
-import { bootWorker, closeWorker } from './support/boot-worker.js';
+import { freePort, uniqueKeyPrefix, RedisServerProcess, REDIS_URL, useRedisClient } from '@test/harness';
+import { bootWorker, closeWorker, managementOf } from './support/boot-worker.js';
+import { untilPasses } from './support/until-passes.js';
 
 const REDIS_UP = {
   status: 'up',
@@ -27,6 +24,7 @@ function transportUp(keyPrefix: string, deadLetters = 0) {
     deadLetterStream: `${keyPrefix}stream:{${pattern}}:dead`,
     pending: 0,
     deadLetters: dead,
+    recentDeadLetters: 0,
     lag: 0,
   });
   return {
@@ -40,11 +38,11 @@ function transportUp(keyPrefix: string, deadLetters = 0) {
   };
 }
 
-/** Polls `GET /health` until it answers `status`. */
+/** Polls `GET /health` on the management port until it answers `status`. */
 async function healthEventually(app: INestApplication, status: number, timeoutMs = 10_000): Promise<request.Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await request(app.getHttpServer()).get('/health');
+    const response = await request(managementOf(app)).get('/health');
     if (response.status === status || Date.now() > deadline) return response;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -54,34 +52,32 @@ describe('booking-worker GET /health', () => {
   describe('with Redis reachable', () => {
     const keyPrefix = uniqueKeyPrefix('worker-health');
     let worker: INestApplication;
-    let redis: Redis;
+    const redis = useRedisClient();
 
     beforeAll(async () => {
-      redis = new Redis(REDIS_URL);
       worker = await bootWorker({ url: REDIS_URL, keyPrefix }, { consume: true });
     });
 
     afterAll(async () => {
       await closeWorker(worker, keyPrefix);
-      redis?.disconnect();
     });
 
     it('answers /health/live from the process alone', async () => {
-      const response = await request(worker.getHttpServer()).get('/health/live').expect(200);
+      const response = await request(managementOf(worker)).get('/health/live').expect(200);
       expect(response.body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
     });
 
     it.each(['/health', '/health/ready'])(
-      'answers 200 on %s with redis up and the transport connected, its streams idle',
+      'answers 200 on %s with redis up and the transport connected, its streams idle (management port)',
       async (path) => {
-        const response = await request(worker.getHttpServer()).get(path).expect(200);
+        const response = await request(managementOf(worker)).get(path).expect(200);
         const details = { redis: REDIS_UP, transport: transportUp(keyPrefix) };
         expect(response.body).toEqual({ status: 'ok', info: details, error: {}, details });
       },
     );
 
     it('reports the consumer lag of both streams on /metrics, as the health check reads it', async () => {
-      const response = await request(worker.getHttpServer()).get('/metrics').expect(200);
+      const response = await request(managementOf(worker)).get('/metrics').expect(200);
       for (const pattern of [BOOKING_CREATED, BOOKING_CANCELLED]) {
         expect(response.text).toContain(
           `nest_redis_transport_consumer_lag{stream="${pattern}",group="${BOOKING_WORKER_GROUP}"} 0`,
@@ -89,28 +85,51 @@ describe('booking-worker GET /health', () => {
       }
     });
 
-    it('answers 503 naming the transport once a dead-letter stream is over its limit (100)', async () => {
-      const deadKey = `${keyPrefix}stream:{${BOOKING_CREATED}}:dead`;
+    it('stays ready through a flood of 120 junk entries: degraded on the management port, 200 on the public one', async () => {
+      const streamKey = `${keyPrefix}stream:{${BOOKING_CREATED}}`;
+      const deadKey = `${streamKey}:dead`;
+      // The first probe is the baseline of the dead-letter rate.
+      await request(managementOf(worker)).get('/health/ready').expect(200);
       const pipeline = redis.pipeline();
-      for (let i = 0; i < 101; i++) pipeline.xadd(deadKey, '*', 'pattern', BOOKING_CREATED, 'error', 'test');
+      for (let i = 0; i < 120; i++) pipeline.xadd(streamKey, '*', 'junk', `entry ${i}`);
       await pipeline.exec();
       try {
-        const response = await request(worker.getHttpServer()).get('/health/ready').expect(503);
+        const flooded = await untilPasses(async () => {
+          const response = await request(managementOf(worker)).get('/health/ready').expect(200);
+          expect(response.body.details.transport.streams[BOOKING_CREATED].deadLetters).toBe(120);
+          return response;
+        });
         const transport = {
-          ...transportUp(keyPrefix, 101),
-          status: 'down',
-          message: `101 dead letters of "${BOOKING_CREATED}" (group ${BOOKING_WORKER_GROUP}) are over maxDeadLetters 100`,
+          ...transportUp(keyPrefix),
+          status: 'degraded',
+          message:
+            `120 entries of "${BOOKING_CREATED}" (group ${BOOKING_WORKER_GROUP}) dead-lettered in the last 300 s, ` +
+            'over warnRecentDeadLetters 10',
         };
-        expect(response.body).toEqual({
-          status: 'error',
-          info: { redis: REDIS_UP },
-          error: { transport },
+        transport.streams[BOOKING_CREATED] = {
+          ...transport.streams[BOOKING_CREATED],
+          deadLetters: 120,
+          recentDeadLetters: 120,
+        };
+        expect(flooded.body).toEqual({
+          status: 'degraded',
+          info: { redis: REDIS_UP, transport },
+          error: {},
           details: { redis: REDIS_UP, transport },
         });
+        const publicReady = await request(worker.getHttpServer()).get('/health/ready').expect(200);
+        expect(publicReady.body).toEqual({ status: 'degraded' });
       } finally {
         await redis.del(deadKey);
       }
-      await request(worker.getHttpServer()).get('/health/ready').expect(200);
+    });
+
+    it('answers the public /health with the status alone and 404 on /metrics', async () => {
+      for (const path of ['/health', '/health/ready', '/health/live']) {
+        expect((await request(worker.getHttpServer()).get(path).expect(200)).body).toEqual({ status: 'ok' });
+      }
+      const metrics = await request(worker.getHttpServer()).get('/metrics').expect(404);
+      expect(metrics.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /metrics' });
     });
   });
 
@@ -131,7 +150,7 @@ describe('booking-worker GET /health', () => {
     });
 
     it('answers 503 naming redis and the transport, then 200 by itself within seconds of the restart', async () => {
-      await request(worker.getHttpServer()).get('/health').expect(200);
+      await request(managementOf(worker)).get('/health').expect(200);
       await node.stop({ keepDir: true });
       const down = await healthEventually(worker, 503);
       expect(down.status).toBe(503);
@@ -175,11 +194,11 @@ describe('booking-worker GET /health', () => {
     });
 
     it('stays live while not ready', async () => {
-      await request(worker.getHttpServer()).get('/health/live').expect(200);
+      await request(managementOf(worker)).get('/health/live').expect(200);
     });
 
     it('answers 503 with redis down and the transport not listening, naming neither address nor password', async () => {
-      const response = await request(worker.getHttpServer()).get('/health').expect(503);
+      const response = await request(managementOf(worker)).get('/health').expect(503);
       const redis = { status: 'down', message: expect.stringMatching(NOT_READY) };
       const transport = { status: 'down', mode: 'streams', message: 'the transport server is not listening' };
       expect(response.body).toEqual({

@@ -25,5 +25,9 @@ export const STARTING_DEGRADED = (name: string, target: string, timeoutMs: numbe
   `Redis connection "${name}" (${target}) not ready within ${timeoutMs} ms${reason ? ` (${reason})` : ''}; ` +
   'starting degraded (startDegraded: true), ioredis keeps reconnecting.';
 
+export const SHARDED_PUBSUB_UNSUPPORTED = (name: string, target: string): string =>
+  `Redis connection "${name}" (${target}): the Cluster runs Redis < 7, which has no sharded pub/sub; cache ` +
+  'invalidations and lock wake-ups use classic pub/sub (set cluster.shardedPubSub: false to say so).';
+
 export const CONNECTION_CLOSE_FAILED = (name: string, reason: string): string =>
   `Redis connection "${name}" did not close gracefully (${reason}); disconnected it.`;

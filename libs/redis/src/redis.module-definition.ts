@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
+import type { RedisModuleOptions } from './module-options/redis-module-options.interface.js';
 
 /** Extras accepted next to the options by `forRoot` and `forRootAsync`. */
 export interface RedisModuleExtras {

@@ -1,14 +1,14 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { cacheExports, cacheProviders } from './cache/cache.providers.js';
+import { cacheExports, cacheManagerAliasModule, cacheProviders } from './cache/cache.providers.js';
 import { MethodDecoratorExplorer } from './method-decorators/method-decorator.explorer.js';
 import { RedisConnectionsRegistry } from './connection/redis-connections.registry.js';
 import { RedisKeyspace } from './keyspace/redis-keyspace.js';
 import { RedisInstrumentation } from './instrumentation/redis-instrumentation.js';
 import { LockService } from './lock/lock.service.js';
 import { LockAspect } from './lock/lock.aspect.js';
-import type { RedisModuleOptions } from './interfaces/redis-module-options.interface.js';
-import { resolveRedisOptions } from './options/resolve-redis-options.js';
+import type { RedisModuleOptions } from './module-options/redis-module-options.interface.js';
+import { resolveRedisOptions } from './module-options/resolve-redis-options.js';
 import {
   DEFAULT_REDIS_CONNECTION,
   getRedisConnectionToken,
@@ -48,7 +48,11 @@ function withConnections(definition: DynamicModule, requested: string[]): Dynami
   const exported = [...coreProviders.slice(1), ...connections.map((p) => (p as { provide: string }).provide)];
   return {
     ...definition,
-    imports: [...(definition.imports ?? []), DiscoveryModule],
+    imports: [
+      ...(definition.imports ?? []),
+      DiscoveryModule,
+      ...(definition.global ? [cacheManagerAliasModule()] : []),
+    ],
     providers: [
       ...(definition.providers ?? []),
       ...coreProviders,

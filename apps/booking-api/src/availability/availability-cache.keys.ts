@@ -1,7 +1,4 @@
-/** Cache tag shared by everything cached about one venue; evicting it refreshes the venue's availability. */
-export function venueCacheTag(venueId: string): string {
-  return `venue:${venueId}`;
-}
+export { venueCacheTag } from '../../../booking-contracts/src/index.js';
 
 /** Cache key of one venue's availability on one day. */
 export function availabilityCacheKey(venueId: string, date: string): string {

@@ -1,7 +1,8 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CacheService, type CacheServedInfo } from '@app/redis';
 import type { Response } from 'express';
+import { ParseCanonicalUuidPipe } from '../common/parse-canonical-uuid.pipe.js';
 import { AvailabilityService } from './availability.service.js';
 import { VenueAvailabilityDto } from './dto/venue-availability.dto.js';
 import { ParseDatePipe } from './parse-date.pipe.js';
@@ -30,7 +31,7 @@ export class AvailabilityController {
   @ApiBadRequestResponse({ description: 'The id is not a UUID or the date is not YYYY-MM-DD' })
   @ApiNotFoundResponse({ description: 'No such venue' })
   async availabilityOn(
-    @Param('id', new ParseUUIDPipe()) venueId: string,
+    @Param('id', new ParseCanonicalUuidPipe()) venueId: string,
     @Query('date', new ParseDatePipe()) date: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<VenueAvailabilityDto> {

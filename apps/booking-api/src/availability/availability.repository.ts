@@ -8,6 +8,7 @@ interface SlotRow {
   ends_at: Date;
   capacity: number;
   booked_seats: number;
+  held_seats: number;
 }
 
 /** Reads a venue's slots for one UTC day. */
@@ -20,7 +21,7 @@ export class AvailabilityRepository {
     const [venue] = await this.db.query<{ name: string }>(`SELECT name FROM venues WHERE id = $1`, [venueId]);
     if (!venue) return null;
     const rows = await this.db.query<SlotRow>(
-      `SELECT id, starts_at, ends_at, capacity, booked_seats
+      `SELECT id, starts_at, ends_at, capacity, booked_seats, held_seats
          FROM slots
         WHERE venue_id = $1
           AND starts_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
@@ -38,7 +39,7 @@ export class AvailabilityRepository {
         endsAt: new Date(row.ends_at).toISOString(),
         capacity: Number(row.capacity),
         bookedSeats: Number(row.booked_seats),
-        availableSeats: Number(row.capacity) - Number(row.booked_seats),
+        availableSeats: Number(row.capacity) - Number(row.booked_seats) - Number(row.held_seats),
       })),
     };
   }

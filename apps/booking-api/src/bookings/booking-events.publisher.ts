@@ -10,7 +10,8 @@ export const BOOKING_EVENTS_CLIENT = 'booking-api:booking-events-client';
 const PUBLISH_TIMEOUT_MS = 2_000;
 
 /**
- * Where `BookingsService` sends `booking.created` and `booking.cancelled`, after the transaction committed. Tests
+ * Where the `OutboxRelay` sends `booking.created` and `booking.cancelled` from the outbox, after the transaction
+ * committed. Tests
  * replace it (`overrideProvider(BookingEventsPublisher)`) to assert on the events a request emitted.
  */
 export abstract class BookingEventsPublisher {

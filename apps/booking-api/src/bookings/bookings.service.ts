@@ -1,44 +1,53 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  ConflictException,
-  HttpException,
   HttpStatus,
   Injectable,
-  Logger,
   NotFoundException,
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { LockLostError, LockNotAcquiredError, LockService, WithLock } from '@app/redis';
-import { BOOKING_CANCELLED, BOOKING_CREATED } from '../../../booking-contracts/src/index.js';
+import { LockService, WithLock } from '@app/redis';
+import { SemaphoreNotAcquiredError } from '@app/redis/semaphore';
 import { VenueCacheService } from '../availability/venue-cache.service.js';
-import { BookingEventsPublisher } from './booking-events.publisher.js';
+import { HoldNotActiveError } from '../holds/errors/hold-not-active.error.js';
+import { HoldStateStore } from '../holds/hold-state.store.js';
+import { HoldsService } from '../holds/holds.service.js';
+import { maybeCrashAt } from '../outbox/outbox-crash-point.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { PaymentService } from '../payments/payment.service.js';
 import type { Booking, BookingOutcome } from './booking.interface.js';
-import { BookingsRepository, type NewBooking } from './bookings.repository.js';
-import type { CreateBookingDto } from './dto/create-booking.dto.js';
-import { SlotNotFoundError } from './errors/slot-not-found.error.js';
+import {
+  BookingsRepository,
+  type BookingWrite,
+  type HoldConfirmation,
+  type NewBooking,
+} from './bookings.repository.js';
+import type { CreateBookingDto, DirectBookingRequest } from './dto/create-booking.dto.js';
 import { SlotSoldOutError } from './errors/slot-sold-out.error.js';
-import { StaleFencingTokenError } from './errors/stale-fencing-token.error.js';
 import { slotLockResource } from './slot-lock.js';
+import { holdNotActive, httpErrorsOf, soldOut } from './slot-write-http-errors.js';
 
-/** Seconds a client told "slot locked" should wait before retrying. */
-const LOCKED_RETRY_AFTER_S = 1;
+/** Seconds a client told "payments are busy" should wait before retrying. */
+const PAYMENT_BUSY_RETRY_AFTER_S = 2;
 
 /**
  * Creates and cancels bookings. Each write runs under the slot's distributed lock (`@WithLock`: one writer per slot
  * across every replica, waiting up to `BOOKING_LOCK_WAIT_MS`) and stores the lock's fencing token, so a holder whose
  * lock expired cannot overwrite a newer holder's work. Still under the lock it evicts the venue's cached
- * availability; after it, it emits the booking event.
+ * availability. The booking event is written to the outbox in the booking's transaction; after the commit the
+ * request publishes it through the {@link OutboxRelay} (whose periodic pass publishes it instead if this process
+ * dies first).
  */
 @Injectable()
 export class BookingsService {
-  private readonly logger = new Logger(BookingsService.name);
-
   constructor(
     private readonly repository: BookingsRepository,
     private readonly locks: LockService,
     private readonly venueCache: VenueCacheService,
-    private readonly events: BookingEventsPublisher,
+    private readonly relay: OutboxRelay,
+    private readonly holds: HoldsService,
+    private readonly holdState: HoldStateStore,
+    private readonly payments: PaymentService,
   ) {}
 
   /**
@@ -50,6 +59,59 @@ export class BookingsService {
    *   ServiceUnavailableException (Redis unreachable)
    */
   async create(request: CreateBookingDto, idempotencyKey: string): Promise<BookingOutcome> {
+    if (request.holdId !== undefined) return this.confirmHold(request.holdId, idempotencyKey);
+    return this.createDirect(request as DirectBookingRequest, idempotencyKey);
+  }
+
+  /**
+   * Confirms a live hold: the simulated payment (at most `PAYMENT_PERMITS` at once across replicas), then, under
+   * the slot lock, the hold becomes a booking (its seats move from held to booked) unless it expired meanwhile.
+   * Same idempotency rules as a direct booking.
+   *
+   * @throws NotFoundException (no such hold), GoneException (expired, released or cancelled), ConflictException
+   *   (confirmed by another request, or the lock was lost), HttpException 423, ServiceUnavailableException (no
+   *   payment permit in time, Redis unreachable)
+   */
+  private async confirmHold(holdId: string, idempotencyKey: string): Promise<BookingOutcome> {
+    const requestFingerprint = createHash('sha256')
+      .update(JSON.stringify(['hold', holdId]))
+      .digest('hex');
+    const prior = await this.repository.findByIdempotencyKey(idempotencyKey);
+    if (prior) return { booking: this.sameRequest(prior, requestFingerprint), replayed: true };
+
+    // Before paying: a hold that already ended or expired is refused without a payment call.
+    const hold = await this.holds.get(holdId);
+    if (hold.status !== 'held') throw holdNotActive(new HoldNotActiveError(holdId, hold.status));
+    if (hold.expiresAt.getTime() <= Date.now()) throw holdNotActive(new HoldNotActiveError(holdId, 'expired'));
+    try {
+      await this.payments.authorize(holdId);
+    } catch (error) {
+      if (!(error instanceof SemaphoreNotAcquiredError)) throw error;
+      throw new ServiceUnavailableException({
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        code: 'PAYMENTS_BUSY',
+        message: `The payment step is busy (${error.reason}); retry after ${PAYMENT_BUSY_RETRY_AFTER_S} s.`,
+      });
+    }
+    const confirmation: HoldConfirmation = { id: randomUUID(), holdId, idempotencyKey, requestFingerprint };
+    let outcome: BookingWrite;
+    try {
+      outcome = await httpErrorsOf(hold.slotId, this.confirmHoldUnderSlotLock(hold.slotId, confirmation));
+    } catch (error) {
+      // Two requests with the same key at once: the unique index decides, the loser answers as a replay.
+      const winner = isUniqueViolation(error) ? await this.repository.findByIdempotencyKey(idempotencyKey) : null;
+      if (!winner) throw error;
+      outcome = { ...winner, replayed: true };
+    }
+    if (outcome.replayed) return { booking: this.sameRequest(outcome, requestFingerprint), replayed: true };
+    await this.afterCommit(outcome.eventId);
+    await this.holdState.forget(holdId);
+    return { booking: outcome.booking, replayed: false };
+  }
+
+  /** Books free seats at once, without a hold (the flow before holds existed). */
+  private async createDirect(request: DirectBookingRequest, idempotencyKey: string): Promise<BookingOutcome> {
     const requestFingerprint = fingerprint(request);
     const prior = await this.repository.findByIdempotencyKey(idempotencyKey);
     if (prior) return { booking: this.sameRequest(prior, requestFingerprint), replayed: true };
@@ -61,7 +123,7 @@ export class BookingsService {
       throw soldOut(new SlotSoldOutError(request.slotId, seats.availableSeats, request.seats));
     }
 
-    let outcome: BookingOutcome & { requestFingerprint: string };
+    let outcome: BookingWrite;
     try {
       outcome = await httpErrorsOf(
         request.slotId,
@@ -77,19 +139,8 @@ export class BookingsService {
     if (outcome.replayed) {
       return { booking: this.sameRequest(outcome, requestFingerprint), replayed: true };
     }
-    const { booking } = outcome;
-    await this.emit(() =>
-      this.events.publish(BOOKING_CREATED, {
-        bookingId: booking.id,
-        venueId: booking.venueId,
-        slotId: booking.slotId,
-        customerEmail: booking.customerEmail,
-        seats: booking.seats,
-        fencingToken: booking.fencingToken,
-        createdAt: booking.createdAt.toISOString(),
-      }),
-    );
-    return { booking, replayed: false };
+    await this.afterCommit(outcome.eventId);
+    return { booking: outcome.booking, replayed: false };
   }
 
   /** @throws NotFoundException */
@@ -107,21 +158,8 @@ export class BookingsService {
   async cancel(id: string): Promise<Booking> {
     const current = await this.get(id);
     if (current.status === 'cancelled') return current;
-    const { booking, cancelled } = await httpErrorsOf(
-      current.slotId,
-      this.cancelUnderSlotLock(current.slotId, current),
-    );
-    if (cancelled) {
-      await this.emit(() =>
-        this.events.publish(BOOKING_CANCELLED, {
-          bookingId: booking.id,
-          venueId: booking.venueId,
-          slotId: booking.slotId,
-          seats: booking.seats,
-          cancelledAt: (booking.cancelledAt ?? new Date()).toISOString(),
-        }),
-      );
-    }
+    const { booking, eventId } = await httpErrorsOf(current.slotId, this.cancelUnderSlotLock(current.slotId, current));
+    await this.afterCommit(eventId);
     return booking;
   }
 
@@ -132,11 +170,20 @@ export class BookingsService {
    * @param slotId the lock's key (`slot:<id>`)
    */
   @WithLock({ key: (slotId: string) => slotLockResource(slotId) })
-  async createUnderSlotLock(
-    slotId: string,
-    booking: NewBooking,
-  ): Promise<BookingOutcome & { requestFingerprint: string }> {
+  async createUnderSlotLock(slotId: string, booking: NewBooking): Promise<BookingWrite> {
     const result = await this.repository.create({ ...booking, slotId }, this.fencingToken(slotId));
+    if (!result.replayed) await this.venueCache.evictVenue(result.booking.venueId);
+    return result;
+  }
+
+  /**
+   * Turns a hold into a booking holding the slot's lock, fenced by its token, and evicts the venue's availability.
+   *
+   * @param slotId the lock's key (`slot:<id>`)
+   */
+  @WithLock({ key: (slotId: string) => slotLockResource(slotId) })
+  async confirmHoldUnderSlotLock(slotId: string, confirmation: HoldConfirmation): Promise<BookingWrite> {
+    const result = await this.repository.confirmHold(slotId, confirmation, this.fencingToken(slotId));
     if (!result.replayed) await this.venueCache.evictVenue(result.booking.venueId);
     return result;
   }
@@ -147,7 +194,10 @@ export class BookingsService {
    * @param slotId the lock's key (`slot:<id>`)
    */
   @WithLock({ key: (slotId: string) => slotLockResource(slotId) })
-  async cancelUnderSlotLock(slotId: string, booking: Booking): Promise<{ booking: Booking; cancelled: boolean }> {
+  async cancelUnderSlotLock(
+    slotId: string,
+    booking: Booking,
+  ): Promise<{ booking: Booking; cancelled: boolean; eventId?: string }> {
     const result = await this.repository.cancel(booking, this.fencingToken(slotId));
     if (result.cancelled) await this.venueCache.evictVenue(result.booking.venueId);
     return result;
@@ -172,62 +222,15 @@ export class BookingsService {
     return prior.booking;
   }
 
-  /** Events follow the commit: a failure to publish is logged, never undoes the booking. */
-  private async emit(publish: () => Promise<void>): Promise<void> {
-    try {
-      await publish();
-    } catch (error) {
-      this.logger.error(`Booking event not published: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  /**
+   * Publishes the event a committed write put in the outbox. A failure is logged by the relay and never undoes the
+   * booking: the entry stays in the outbox for the relay's next pass.
+   */
+  private async afterCommit(eventId: string | undefined): Promise<void> {
+    if (eventId === undefined) return;
+    maybeCrashAt('after-commit');
+    await this.relay.publishNow([eventId]);
   }
-}
-
-/** Maps the lock's and the store's failures of a slot write to HTTP errors. */
-async function httpErrorsOf<T>(slotId: string, write: Promise<T>): Promise<T> {
-  try {
-    return await write;
-  } catch (error) {
-    if (error instanceof SlotSoldOutError) throw soldOut(error);
-    if (error instanceof SlotNotFoundError) throw new NotFoundException(error.message);
-    if (error instanceof StaleFencingTokenError || error instanceof LockLostError) {
-      const code = error instanceof LockLostError ? 'SLOT_LOCK_LOST' : error.code;
-      const message =
-        error instanceof LockLostError
-          ? `The lock on slot ${slotId} was lost before the write settled.`
-          : error.message;
-      throw new ConflictException({
-        statusCode: HttpStatus.CONFLICT,
-        error: 'Conflict',
-        code,
-        message: `${message} Retry with the same Idempotency-Key.`,
-      });
-    }
-    if (error instanceof LockNotAcquiredError) {
-      if (error.reason === 'contention') {
-        throw new HttpException(
-          {
-            statusCode: HttpStatus.LOCKED,
-            error: 'Locked',
-            code: 'SLOT_LOCKED',
-            message: `Slot ${slotId} stayed locked for ${error.waitedMs} ms; retry after ${LOCKED_RETRY_AFTER_S} s.`,
-          },
-          HttpStatus.LOCKED,
-        );
-      }
-      throw new ServiceUnavailableException(`Bookings are unavailable: the lock service is ${error.reason}.`);
-    }
-    throw error;
-  }
-}
-
-function soldOut(error: SlotSoldOutError): ConflictException {
-  return new ConflictException({
-    statusCode: HttpStatus.CONFLICT,
-    error: 'Conflict',
-    code: error.code,
-    message: error.message,
-    availableSeats: error.availableSeats,
-  });
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -235,7 +238,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Identifies a booking request, so a reused idempotency key can be told from a retry of the same request. */
-function fingerprint(request: CreateBookingDto): string {
+function fingerprint(request: DirectBookingRequest): string {
   const canonical = JSON.stringify([request.slotId.toLowerCase(), request.customerEmail.toLowerCase(), request.seats]);
   return createHash('sha256').update(canonical).digest('hex');
 }

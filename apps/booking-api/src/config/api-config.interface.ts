@@ -35,7 +35,14 @@ export interface ApiConfig {
    */
   port: number;
   /**
-   * Options for `RedisModule`: `url` from `REDIS_URL`, `keyPrefix` from `REDIS_KEY_PREFIX`, `password` from
+   * Port of the management side (`MANAGEMENT_PORT`): `/metrics`, `/docs` and the health details. Keep it off the
+   * Service and Ingress; Prometheus scrapes it on the pod. Must differ from `port`.
+   * @default 9000
+   */
+  managementPort: number;
+  /**
+   * Options for `RedisModule`: `url` from `REDIS_URL` (or `sentinels` + `name` from `REDIS_SENTINELS` +
+   * `REDIS_SENTINEL_NAME`), `keyPrefix` from `REDIS_KEY_PREFIX`, `password` from
    * `REDIS_PASSWORD` (overrides one in the URL), and `cache.l1.maxEntries` from `CACHE_L1_MAX_ENTRIES` (an
    * in-process L1 in front of Redis; off when unset or 0). The library validates them and never logs a password.
    */
@@ -53,4 +60,30 @@ export interface ApiConfig {
    * @default 10000
    */
   bookingLockWaitMs: number;
+  /**
+   * How long a seat hold (`POST /holds`) keeps its seats before the worker releases them (`HOLD_TTL_MS`).
+   * @default 300000 (5 minutes)
+   */
+  holdTtlMs: number;
+  /**
+   * How long the simulated payment step of a hold confirmation takes (`PAYMENT_DELAY_MS`); at most
+   * `PAYMENT_PERMITS` calls run at once across every replica.
+   * @default 200
+   */
+  paymentDelayMs: number;
+  /**
+   * Replicas that must acknowledge each booking event before it counts as published (`BOOKING_EVENTS_REPLICAS`; the
+   * transport's `streams.durability.replicas`, 0 for off). On a Sentinel group or Cluster with replicas, an event
+   * acknowledged by a master that a failover then demotes is lost; with this the publish fails instead and the outbox
+   * retries it. Startup fails when the master has fewer replicas.
+   * @default 0
+   */
+  bookingEventsReplicas: number;
+  /**
+   * Per-client limit of `POST /holds` and of `POST /bookings`, each counted across every replica: `limit` requests
+   * (`RATE_LIMIT_LIMIT`) per window of `windowMs` (`RATE_LIMIT_WINDOW_MS`); a client over it is refused with 429
+   * for one window. The client is the `X-Client-Id` header, else the remote address.
+   * @default { limit: 20, windowMs: 60000 }
+   */
+  rateLimit: { limit: number; windowMs: number };
 }

@@ -7,11 +7,31 @@ describe('loadApiConfig()', () => {
   it('defaults to port 3000, the local Redis, the booking: namespace and the embedded database', () => {
     expect(loadApiConfig({})).toEqual({
       port: 3000,
+      managementPort: 9000,
       redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'booking:' },
       database: DEFAULT_DATABASE,
       seedDemoData: false,
       bookingLockWaitMs: 10_000,
+      holdTtlMs: 300_000,
+      paymentDelayMs: 200,
+      bookingEventsReplicas: 0,
+      rateLimit: { limit: 20, windowMs: 60_000 },
     });
+  });
+
+  it('reads the hold, payment and rate-limit variables', () => {
+    const env = { HOLD_TTL_MS: '4000', PAYMENT_DELAY_MS: '50', RATE_LIMIT_LIMIT: '5', RATE_LIMIT_WINDOW_MS: '30000' };
+    expect(loadApiConfig(env)).toMatchObject({
+      holdTtlMs: 4_000,
+      paymentDelayMs: 50,
+      rateLimit: { limit: 5, windowMs: 30_000 },
+    });
+  });
+
+  it('reads BOOKING_EVENTS_REPLICAS, and refuses a value that is not a whole number of replicas', () => {
+    expect(loadApiConfig({ BOOKING_EVENTS_REPLICAS: '1' }).bookingEventsReplicas).toBe(1);
+    expect(() => loadApiConfig({ BOOKING_EVENTS_REPLICAS: 'two' })).toThrow(/BOOKING_EVENTS_REPLICAS/);
+    expect(() => loadApiConfig({ BOOKING_EVENTS_REPLICAS: '-1' })).toThrow(/BOOKING_EVENTS_REPLICAS/);
   });
 
   it('reads PORT, REDIS_URL and REDIS_KEY_PREFIX', () => {
@@ -28,6 +48,27 @@ describe('loadApiConfig()', () => {
       keyPrefix: 'booking:',
       password: 'pw',
     });
+  });
+
+  it('connects through Sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME instead of REDIS_URL, failover detector on', () => {
+    const env = { REDIS_SENTINELS: 'sentinel-0:26379, sentinel-1:26379', REDIS_SENTINEL_NAME: 'mymaster' };
+    expect(loadApiConfig(env).redis).toEqual({
+      sentinels: ['sentinel-0:26379', 'sentinel-1:26379'],
+      name: 'mymaster',
+      redisOptions: { failoverDetector: true },
+      keyPrefix: 'booking:',
+    });
+  });
+
+  it.each([
+    [{ REDIS_SENTINELS: 's:26379' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://:pw@r:6379' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's:26379,s2', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's:99999', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+  ])('rejects incomplete or malformed Sentinel settings %j naming %s (never echoing REDIS_URL)', (env, name) => {
+    expect(() => loadApiConfig(env)).toThrow(`Invalid environment variable ${name}`);
+    expect(() => loadApiConfig(env)).not.toThrow(/pw/);
   });
 
   it('turns on the L1 cache with CACHE_L1_MAX_ENTRIES', () => {
@@ -56,6 +97,13 @@ describe('loadApiConfig()', () => {
     expect(loadApiConfig(env)).toEqual(loadApiConfig({}));
   });
 
+  it('reads MANAGEMENT_PORT and refuses it equal to PORT', () => {
+    expect(loadApiConfig({ MANAGEMENT_PORT: '9100' }).managementPort).toBe(9100);
+    expect(() => loadApiConfig({ PORT: '8080', MANAGEMENT_PORT: '8080' })).toThrow(
+      'Invalid environment variable MANAGEMENT_PORT: expected a port other than PORT',
+    );
+  });
+
   it.each(['http', '-1', '3000.5', '70000'])('rejects PORT=%s naming the variable', (value) => {
     expect(() => loadApiConfig({ PORT: value })).toThrow(`Invalid environment variable PORT`);
   });
@@ -65,6 +113,9 @@ describe('loadApiConfig()', () => {
     ['DATABASE_POOL_SIZE', '0'],
     ['SEED_DEMO_DATA', 'yes please'],
     ['BOOKING_LOCK_WAIT_MS', '-5'],
+    ['HOLD_TTL_MS', '10'],
+    ['RATE_LIMIT_LIMIT', '0'],
+    ['RATE_LIMIT_WINDOW_MS', 'soon'],
   ])('rejects %s=%j naming the variable', (name, value) => {
     expect(() => loadApiConfig({ [name]: value })).toThrow(`Invalid environment variable ${name}`);
   });

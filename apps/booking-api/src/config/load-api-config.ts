@@ -1,7 +1,10 @@
+import type { RedisModuleOptions } from '@app/redis';
 import type { ApiConfig } from './api-config.interface.js';
 
 /** @default 3000 */
 export const DEFAULT_API_PORT = 3000;
+/** @default 9000 */
+export const DEFAULT_MANAGEMENT_PORT = 9_000;
 /** @default 'redis://127.0.0.1:6379' */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** @default 'booking:' */
@@ -10,6 +13,14 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'booking:';
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 /** @default 10000 */
 export const DEFAULT_BOOKING_LOCK_WAIT_MS = 10_000;
+/** @default 300000 */
+export const DEFAULT_HOLD_TTL_MS = 300_000;
+/** @default 200 */
+export const DEFAULT_PAYMENT_DELAY_MS = 200;
+/** @default 20 */
+export const DEFAULT_RATE_LIMIT_LIMIT = 20;
+/** @default 60000 */
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
  * Reads the API's configuration from environment variables. Empty values count as unset, so a blank line in an
@@ -20,10 +31,20 @@ export const DEFAULT_BOOKING_LOCK_WAIT_MS = 10_000;
  * @throws Error naming the variable when a value is malformed (ports, sizes and flags are echoed; URLs never are)
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const port = parsePort(env, 'PORT', DEFAULT_API_PORT);
+  const managementPort = parsePort(env, 'MANAGEMENT_PORT', DEFAULT_MANAGEMENT_PORT);
+  if (managementPort === port && port !== 0) {
+    throw invalid(
+      'MANAGEMENT_PORT',
+      'a port other than PORT (metrics and docs stay off the public port)',
+      String(port),
+    );
+  }
   return {
-    port: parsePort(env, 'PORT', DEFAULT_API_PORT),
+    port,
+    managementPort,
     redis: {
-      url: nonEmpty(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
+      ...redisConnectionFromEnv(env, DEFAULT_REDIS_URL),
       keyPrefix: nonEmpty(env.REDIS_KEY_PREFIX) ?? DEFAULT_REDIS_KEY_PREFIX,
       // From a Secret (e.g. the Bitnami chart's `redis-password`), so the URL in a ConfigMap holds no credential.
       ...(nonEmpty(env.REDIS_PASSWORD) ? { password: env.REDIS_PASSWORD } : {}),
@@ -37,7 +58,62 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     seedDemoData: parseFlag(env, 'SEED_DEMO_DATA'),
     bookingLockWaitMs: parseInteger(env, 'BOOKING_LOCK_WAIT_MS', DEFAULT_BOOKING_LOCK_WAIT_MS, 0, 600_000),
+    holdTtlMs: parseInteger(env, 'HOLD_TTL_MS', DEFAULT_HOLD_TTL_MS, 1_000, 86_400_000),
+    paymentDelayMs: parseInteger(env, 'PAYMENT_DELAY_MS', DEFAULT_PAYMENT_DELAY_MS, 0, 60_000),
+    bookingEventsReplicas: parseInteger(env, 'BOOKING_EVENTS_REPLICAS', 0, 0, 100),
+    rateLimit: {
+      limit: parseInteger(env, 'RATE_LIMIT_LIMIT', DEFAULT_RATE_LIMIT_LIMIT, 1, 1_000_000),
+      windowMs: parseInteger(env, 'RATE_LIMIT_WINDOW_MS', DEFAULT_RATE_LIMIT_WINDOW_MS, 1_000, 86_400_000),
+    },
   };
+}
+
+/**
+ * Where Redis is: `REDIS_URL`, or a Sentinel group (`REDIS_SENTINELS`, comma-separated `host:port` addresses, with
+ * `REDIS_SENTINEL_NAME`, the master group they watch; ioredis's `failoverDetector` on). Shared by booking-worker,
+ * which reads the same variables.
+ *
+ * @param env the variables to read
+ * @param defaultUrl the URL used when neither `REDIS_URL` nor `REDIS_SENTINELS` is set
+ * @throws Error naming the variable when the Sentinel settings are incomplete, malformed or combined with `REDIS_URL`
+ *   (addresses are echoed; the URL never is: it may hold a password)
+ */
+export function redisConnectionFromEnv(
+  env: NodeJS.ProcessEnv,
+  defaultUrl: string,
+): Pick<RedisModuleOptions, 'url' | 'sentinels' | 'name' | 'redisOptions'> {
+  const sentinels = nonEmpty(env.REDIS_SENTINELS)?.trim();
+  const name = nonEmpty(env.REDIS_SENTINEL_NAME)?.trim();
+  const url = nonEmpty(env.REDIS_URL);
+  if (sentinels === undefined) {
+    if (name !== undefined) {
+      throw new Error(
+        'Invalid environment variable REDIS_SENTINELS: expected the sentinel addresses (required with REDIS_SENTINEL_NAME).',
+      );
+    }
+    return { url: url ?? defaultUrl };
+  }
+  if (url !== undefined) {
+    throw new Error(
+      'Invalid environment variable REDIS_SENTINELS: expected REDIS_URL unset (the sentinels say where the master is).',
+    );
+  }
+  const addresses = sentinels.split(',').map((entry) => entry.trim());
+  for (const address of addresses) {
+    const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(address);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
+      throw invalid('REDIS_SENTINELS', 'comma-separated host:port addresses', sentinels);
+    }
+  }
+  if (name === undefined) {
+    throw new Error(
+      'Invalid environment variable REDIS_SENTINEL_NAME: expected the master group name the sentinels watch (required with REDIS_SENTINELS).',
+    );
+  }
+  // ioredis then listens for the sentinels' +switch-master and leaves a demoted master at once. Without it a
+  // connection stays on the old master after a `SENTINEL FAILOVER` until Sentinel reconfigures that node (about 10 s
+  // in the demo soak), and every write it acknowledges meanwhile is lost when the node resyncs as a replica.
+  return { sentinels: addresses, name, redisOptions: { failoverDetector: true } };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

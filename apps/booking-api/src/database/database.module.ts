@@ -1,12 +1,16 @@
+import { demoTracingEnabled } from '../../../booking-management/src/index.js';
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { API_CONFIG } from '../config/api-config.constants.js';
 import type { ApiConfig } from '../config/api-config.interface.js';
 import { ApiConfigModule } from '../config/api-config.module.js';
 import { Database } from './database.js';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter.js';
 import { migrate } from './migrations.js';
 import { PgDatabase } from './pg-database.js';
 import { PgliteDatabase } from './pglite-database.js';
 import { seedDemoData } from './seed-demo-data.js';
+import { traceQueries } from './traced-database.js';
 
 /**
  * Opens the store named by the configuration, applies pending migrations and (on request) seeds the demo data, all
@@ -26,18 +30,22 @@ async function openDatabase(config: ApiConfig): Promise<Database> {
       await seedDemoData(db);
       logger.log('Seeded the demo venues and slots (SEED_DEMO_DATA).');
     }
-    return db;
+    // With TRACES_FILE set, a span per statement and transaction (see traceQueries), from the first request on.
+    return demoTracingEnabled() ? traceQueries(db) : db;
   } catch (error) {
     await db.close().catch(() => undefined);
     throw error;
   }
 }
 
-/** Provides {@link Database} to the whole app. */
+/** Provides {@link Database} to the whole app, and answers 503 when it is unavailable. */
 @Global()
 @Module({
   imports: [ApiConfigModule],
-  providers: [{ provide: Database, inject: [API_CONFIG], useFactory: openDatabase }],
+  providers: [
+    { provide: Database, inject: [API_CONFIG], useFactory: openDatabase },
+    { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
+  ],
   exports: [Database],
 })
 export class DatabaseModule implements OnApplicationShutdown {

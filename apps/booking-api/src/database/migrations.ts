@@ -46,6 +46,64 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX bookings_slot ON bookings (slot_id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'seat holds, their releases and the payment log',
+    statements: [
+      // Seats taken by live holds count against the capacity next to the booked ones.
+      `ALTER TABLE slots ADD COLUMN held_seats integer NOT NULL DEFAULT 0 CHECK (held_seats >= 0)`,
+      `ALTER TABLE slots ADD CONSTRAINT slots_seats_within_capacity CHECK (booked_seats + held_seats <= capacity)`,
+      `CREATE TABLE holds (
+         id uuid PRIMARY KEY,
+         slot_id uuid NOT NULL REFERENCES slots (id),
+         venue_id uuid NOT NULL REFERENCES venues (id),
+         customer_email text NOT NULL,
+         seats integer NOT NULL CHECK (seats > 0),
+         status text NOT NULL CHECK (status IN ('held', 'confirmed', 'cancelled', 'released')),
+         expires_at timestamptz NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         ended_at timestamptz,
+         booking_id uuid UNIQUE REFERENCES bookings (id)
+       )`,
+      `CREATE INDEX holds_live_by_expiry ON holds (expires_at) WHERE status = 'held'`,
+      `ALTER TABLE bookings ADD COLUMN hold_id uuid UNIQUE REFERENCES holds (id)`,
+      // One row per release, deliberately without a unique key on hold_id: a hold released twice would show.
+      `CREATE TABLE hold_releases (
+         hold_id uuid NOT NULL REFERENCES holds (id),
+         worker_id text NOT NULL,
+         tick bigint NOT NULL,
+         released_at timestamptz NOT NULL DEFAULT now()
+       )`,
+      `CREATE INDEX hold_releases_hold ON hold_releases (hold_id)`,
+      // The simulated payment step: when each call held its semaphore permit (Date.now() of the API process).
+      `CREATE TABLE payments (
+         hold_id uuid NOT NULL,
+         instance text NOT NULL,
+         started_at_ms bigint NOT NULL,
+         finished_at_ms bigint NOT NULL
+       )`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'transactional outbox of booking events',
+    statements: [
+      // One row per booking event, inserted in the transaction that wrote the booking; the relay (src/outbox)
+      // publishes it after commit. `id` gives the publishing order; `claimed_by`/`claimed_until` are the lease a
+      // relay holds on a row while it publishes it, so two replicas do not publish one row at the same time.
+      `CREATE TABLE outbox (
+         id bigserial PRIMARY KEY,
+         event_name text NOT NULL,
+         payload jsonb NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         published_at timestamptz,
+         attempts integer NOT NULL DEFAULT 0,
+         claimed_by text,
+         claimed_until timestamptz
+       )`,
+      `CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL`,
+    ],
+  },
 ];
 
 /**

@@ -1,10 +1,17 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { Database, type Queryable } from './database.js';
+import { asUnavailable } from './database-unavailable.error.js';
 import type { DatabaseConfig } from '../config/api-config.interface.js';
 
 /** How long taking a connection from the pool may wait before the query fails. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * The same on a single-session server (`DATABASE_SINGLE_SESSION`): there a new connection's start-up queues behind
+ * every statement of every client, so a burst (the demo's 200 bookings, with two worker replicas also connected)
+ * can take longer than 5 s to get one on a loaded machine, and would answer 500 for a slow queue, not a dead server.
+ */
+const SINGLE_SESSION_CONNECT_TIMEOUT_MS = 30_000;
 
 /** {@link Database} on PostgreSQL through a `pg` pool. */
 export class PgDatabase extends Database {
@@ -19,7 +26,7 @@ export class PgDatabase extends Database {
     this.pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: config.singleSession ? SINGLE_SESSION_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS,
       // Set at connection start-up, so every pooled connection sees the schema before its first statement.
       options: config.schema ? `-c search_path=${config.schema}` : undefined,
     });
@@ -29,12 +36,15 @@ export class PgDatabase extends Database {
 
   async query<Row extends object>(sql: string, params?: unknown[]): Promise<Row[]> {
     if (this.singleSession) return this.transaction((tx) => tx.query<Row>(sql, params));
-    const result = await this.pool.query<Row>(sql, params);
-    return result.rows;
+    try {
+      return (await this.pool.query<Row>(sql, params)).rows;
+    } catch (error) {
+      throw asUnavailable(error);
+    }
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => Promise.reject(asUnavailable(error)));
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -46,7 +56,7 @@ export class PgDatabase extends Database {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
+      throw asUnavailable(error);
     } finally {
       // A connection that could not roll back is destroyed rather than handed to the next caller mid-transaction.
       client.release(broken);

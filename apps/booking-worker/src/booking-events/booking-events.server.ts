@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { REDIS_RESOLVED_OPTIONS, RedisInstrumentation, type ResolvedRedisOptions } from '@app/redis';
+import { REDIS_MODULE_SETTINGS, RedisInstrumentation, type RedisModuleSettings } from '@app/redis';
 import { RedisTransportServer } from '@app/redis/transport';
 
 /** Consumer group of booking-worker: every replica joins it, so each event is handled by one of them. */
@@ -13,8 +13,8 @@ export const BOOKING_WORKER_GROUP = 'booking-worker';
  */
 export const bookingEventsServerProvider: Provider = {
   provide: RedisTransportServer,
-  inject: [REDIS_RESOLVED_OPTIONS, RedisInstrumentation],
-  useFactory: (moduleOptions: ResolvedRedisOptions, instrumentation: RedisInstrumentation) => {
+  inject: [REDIS_MODULE_SETTINGS, RedisInstrumentation],
+  useFactory: (moduleOptions: RedisModuleSettings, instrumentation: RedisInstrumentation) => {
     const server = new RedisTransportServer({
       moduleOptions,
       instrumentation,

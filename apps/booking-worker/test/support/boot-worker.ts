@@ -1,11 +1,16 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { getRedisConnectionToken, type RedisClient, type RedisModuleOptions } from '@app/redis';
 import { WORKER_CONFIG } from '../../src/config/worker-config.constants.js';
 import type { WorkerConfig } from '../../src/config/worker-config.interface.js';
+import { createManagementServer } from '../../../booking-management/src/index.js';
 import { configureWorker } from '../../src/worker.factory.js';
+
+/** The `NOTIFICATIONS_TOKEN` of the workers tests boot. */
+export const TEST_NOTIFICATIONS_TOKEN = 'test-notifications-token-0123456789abcdef';
 import { WorkerModule } from '../../src/worker.module.js';
-import { deleteKeysWithPrefix } from '../../../../test/harness/key-prefix.js';
+import { deleteKeysWithPrefix } from '@test/harness';
 
 /**
  * The real WorkerModule with only its configuration (and `overrides`) replaced, configured as `main.ts` does; the
@@ -18,7 +23,13 @@ export async function bootWorker(
     overrides = [],
   }: { consume?: boolean; overrides?: Array<{ provide: unknown; useValue: unknown }> } = {},
 ): Promise<INestApplication> {
-  const config: WorkerConfig = { port: 0, redis };
+  const config: WorkerConfig = {
+    port: 0,
+    managementPort: 0,
+    workerId: `test-worker:${process.pid}`,
+    notificationsToken: TEST_NOTIFICATIONS_TOKEN,
+    redis,
+  };
   let builder = Test.createTestingModule({ imports: [WorkerModule] })
     .overrideProvider(WORKER_CONFIG)
     .useValue(config);
@@ -34,4 +45,16 @@ export async function closeWorker(worker: INestApplication | undefined, keyPrefi
   if (!worker) return;
   await deleteKeysWithPrefix(worker.get<RedisClient>(getRedisConnectionToken()), keyPrefix).catch(() => undefined);
   await worker.close();
+}
+
+const managementServers = new WeakMap<INestApplication, Server>();
+
+/** The worker's management side (`/metrics`, health details), not listening: hand it to supertest. */
+export function managementOf(worker: INestApplication): Server {
+  let server = managementServers.get(worker);
+  if (!server) {
+    server = createManagementServer(worker);
+    managementServers.set(worker, server);
+  }
+  return server;
 }

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import type { PubSubCommands } from '../connection/pubsub-commands.js';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
+import { parseJsonObject, type RejectedInputReporter } from '../utils/rejected-input.reporter.js';
 import type { LruCache } from './l1/lru-cache.js';
-import { CACHE_L1_DROPPED } from './cache.messages.js';
+import { errorText } from '../utils/error-text.js';
+import { startSleep } from '../utils/sleep.js';
+import { CACHE_BUS_NOT_SUBSCRIBED, CACHE_L1_DROPPED } from './cache.messages.js';
+
+/** How long after a failed (re)subscription the bus tries again. */
+const RESUBSCRIBE_RETRY_MS = 1_000;
 
 /** A message on the cache channel: entry keys that changed, or `all` (cleared). */
 interface BusMessage {
@@ -15,7 +22,23 @@ interface BusMessage {
 }
 
 /**
- * The cache's pub/sub side, on the module's subscriber connection:
+ * Reads a message of the cache channel, which anyone who can PUBLISH on the app's Redis can write: a valid message
+ * or the reason it is not one (what is wrong, never the payload).
+ */
+function parseBusMessage(raw: string): BusMessage | string {
+  const parsed = parseJsonObject(raw);
+  if (typeof parsed === 'string') return parsed;
+  const { o, k, a } = parsed;
+  if (typeof o !== 'string') return '"o" (origin) is not a string';
+  if (a === 1) return { o, a: 1 };
+  if (!Array.isArray(k)) return '"k" (entry keys) is not an array';
+  if (!k.every((entryKey): entryKey is string => typeof entryKey === 'string')) return '"k" holds a non-string';
+  return { o, k };
+}
+
+/**
+ * The cache's pub/sub side, on the module's subscriber connection (classic pub/sub, or sharded on a Cluster: the
+ * channel then lives on the master owning its slot, and messages do not cross the cluster bus):
  * - L1 invalidation: every write and eviction publishes the entry keys; other instances drop their L1 copies.
  *   While the subscription is down L1 is bypassed and emptied, and it is emptied again when the subscription is
  *   back (messages may have been missed), so an L1 read is never older than the last message delivered.
@@ -30,22 +53,35 @@ export class CacheBus {
   private subscribed = false;
   private closed = false;
   private readonly onMessage = (channel: string, message: string): void => {
-    if (channel === this.channel) this.handle(message);
+    if (channel !== this.channel) return;
+    // This runs inside ioredis' socket callback: anything thrown here would be an uncaught exception.
+    try {
+      this.handle(message);
+    } catch (error) {
+      this.rejected?.reject('cache.bus', `channel "${channel}"`, `handling failed (${(error as Error).name})`);
+    }
   };
-  private readonly onDown = (): void => this.setSubscribed(false, 'subscription lost');
+  private retry: NodeJS.Timeout | undefined;
+  /** A (re)subscription failed and was logged; cleared by the next success. */
+  private failing = false;
+  private readonly onDown = (): void => {
+    this.setSubscribed(false, 'subscription lost');
+    // Sharded: `-node` may be any master's connection, and when it is not ours no restore event follows. Whether
+    // ours still holds the channel is known from a new SSUBSCRIBE (which fails while its connection is down).
+    if (this.pubSub.sharded) this.resubscribe();
+  };
   /** After a reconnect: L1 is only trusted again once the subscription is confirmed. */
-  private readonly onReady = (): void => {
-    this.subscriber.subscribe(this.channel).then(
-      () => this.setSubscribed(true, 'subscription restored'),
-      () => this.setSubscribed(false, 'subscription failed'),
-    );
+  private readonly onRestored = (): void => {
+    if (!this.subscribed) this.resubscribe();
   };
 
   constructor(
     private readonly subscriber: RedisClient,
+    private readonly pubSub: PubSubCommands,
     private readonly channel: string,
     private readonly l1: LruCache | undefined,
     private readonly l1KeyOf: (entryKey: string) => string,
+    private readonly rejected?: RejectedInputReporter,
   ) {}
 
   /** Whether L1 may be read: only while the invalidation subscription is live. */
@@ -54,27 +90,23 @@ export class CacheBus {
   }
 
   async start(): Promise<void> {
-    this.subscriber.on('message', this.onMessage);
-    this.subscriber.on('close', this.onDown);
-    this.subscriber.on('end', this.onDown);
-    this.subscriber.on('ready', this.onReady);
-    try {
-      await this.subscriber.subscribe(this.channel);
-      this.subscribed = this.subscriber.status === 'ready';
-    } catch {
-      this.subscribed = false;
-    }
+    this.subscriber.on(this.pubSub.messageEvent, this.onMessage);
+    for (const event of this.pubSub.lostEvents) this.subscriber.on(event, this.onDown);
+    for (const event of this.pubSub.restoredEvents) this.subscriber.on(event, this.onRestored);
+    await this.subscribe();
   }
 
   async stop(): Promise<void> {
     this.closed = true;
-    this.subscriber.off('message', this.onMessage);
-    this.subscriber.off('close', this.onDown);
-    this.subscriber.off('end', this.onDown);
-    this.subscriber.off('ready', this.onReady);
+    clearTimeout(this.retry);
+    this.subscriber.off(this.pubSub.messageEvent, this.onMessage);
+    for (const event of this.pubSub.lostEvents) this.subscriber.off(event, this.onDown);
+    for (const event of this.pubSub.restoredEvents) this.subscriber.off(event, this.onRestored);
     for (const wake of [...this.waiters.values()].flatMap((set) => [...set])) wake();
     this.waiters.clear();
-    if (this.subscriber.status === 'ready') await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+    if (this.subscriber.status === 'ready') {
+      await this.pubSub.unsubscribe(this.subscriber, [this.channel]).catch(() => undefined);
+    }
   }
 
   /** The message announcing that these entry keys changed. */
@@ -99,32 +131,22 @@ export class CacheBus {
       this.waiters.set(entryKey, set);
     }
     const waiters = set;
-    let wake!: () => void;
-    let timer: NodeJS.Timeout | undefined;
-    const cancel = () => {
-      clearTimeout(timer);
-      waiters.delete(wake);
-      if (waiters.size === 0 && this.waiters.get(entryKey) === waiters) this.waiters.delete(entryKey);
-    };
-    const done = new Promise<boolean>((resolve) => {
-      wake = () => {
-        cancel();
-        resolve(true);
-      };
-      timer = setTimeout(() => {
-        cancel();
-        resolve(false);
-      }, timeoutMs);
+    const sleep = startSleep(timeoutMs, {
+      onEnd: () => {
+        waiters.delete(sleep.wake);
+        if (waiters.size === 0 && this.waiters.get(entryKey) === waiters) this.waiters.delete(entryKey);
+      },
     });
-    waiters.add(wake);
-    return { done, cancel };
+    waiters.add(sleep.wake);
+    // Cancelling ends the sleep as a wake-up would; the caller no longer awaits `done`.
+    return { done: sleep.done, cancel: sleep.wake };
   }
 
+  /** Applies one message; a malformed one is counted, logged (rate-limited) and dropped. */
   private handle(raw: string): void {
-    let message: BusMessage;
-    try {
-      message = JSON.parse(raw) as BusMessage;
-    } catch {
+    const message = parseBusMessage(raw);
+    if (typeof message === 'string') {
+      this.rejected?.reject('cache.bus', `channel "${this.channel}"`, message);
       return;
     }
     if (message.a === 1) {
@@ -136,6 +158,35 @@ export class CacheBus {
       const set = this.waiters.get(entryKey);
       if (set) for (const wake of [...set]) wake();
     }
+  }
+
+  /** Subscribes again unless a retry is already scheduled. */
+  private resubscribe(): void {
+    if (!this.closed && this.retry === undefined) void this.subscribe();
+  }
+
+  /**
+   * (Re)subscribes: L1 is trusted once Redis confirmed it. A failure (connection down, a refusal by the ACL) is
+   * logged once until a success, and retried every second.
+   */
+  private subscribe(): Promise<void> {
+    return this.pubSub.subscribe(this.subscriber, [this.channel]).then(
+      () => {
+        this.failing = false;
+        this.setSubscribed(true, 'subscription confirmed');
+      },
+      (error: unknown) => {
+        this.setSubscribed(false, 'subscription failed');
+        if (this.closed) return;
+        if (!this.failing) this.logger.warn(CACHE_BUS_NOT_SUBSCRIBED(this.pubSub.sharded, errorText(error)));
+        this.failing = true;
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          if (!this.subscribed) this.resubscribe();
+        }, RESUBSCRIBE_RETRY_MS);
+        this.retry.unref();
+      },
+    );
   }
 
   private setSubscribed(up: boolean, reason: string): void {

@@ -1,3 +1,4 @@
+import type { RejectedInputReporter } from '../utils/rejected-input.reporter.js';
 import type { CacheSerializer } from './serializers/cache-serializer.interface.js';
 
 /** Format version byte, so a future layout can be told apart from this one. */
@@ -32,15 +33,44 @@ export function encodeEntry(
   return out;
 }
 
-/** Decodes what `encodeEntry` wrote; `undefined` for bytes of another format (treated as a miss). */
-export function decodeEntry(serializer: CacheSerializer, data: Buffer): CacheEntry | undefined {
+/**
+ * Decodes what `encodeEntry` wrote; `undefined` for bytes of another format or whose value does not decode (anyone
+ * who can write under the key prefix can store anything there): treated as a miss, and reported when `rejected`
+ * is given. Never throws.
+ */
+export function decodeEntry(
+  serializer: CacheSerializer,
+  data: Buffer,
+  rejected?: RejectedInputReporter,
+): CacheEntry | undefined {
   if (!isEntry(data)) return undefined;
-  return { createdAt: data.readDoubleBE(1), freshUntil: data.readDoubleBE(9), value: decodeValue(serializer, data) };
+  const value = decodeEntryValue(serializer, data, rejected);
+  if (value === CORRUPT_ENTRY) return undefined;
+  return { createdAt: entryCreatedAt(data), freshUntil: entryFreshUntil(data), value };
 }
 
 /** Whether `data` is an entry of this format (the hot path reads its fields without building a `CacheEntry`). */
 export function isEntry(data: Buffer): boolean {
   return data.length >= HEADER_BYTES && data[0] === FORMAT;
+}
+
+/** What {@link decodeEntryValue} answers for an entry whose value does not decode. */
+export const CORRUPT_ENTRY: unique symbol = Symbol('nest-redis:corrupt-cache-entry');
+
+/**
+ * The value of an entry (`isEntry(data)` already checked), or {@link CORRUPT_ENTRY} when it does not decode: reported
+ * when `rejected` is given, and read as a miss by the caller. Never throws; decodes once, with no object built on
+ * the hot path.
+ */
+export function decodeEntryValue(serializer: CacheSerializer, data: Buffer, rejected?: RejectedInputReporter): unknown {
+  try {
+    return serializer.deserializeAt
+      ? serializer.deserializeAt(data, HEADER_BYTES)
+      : serializer.deserialize(data.subarray(HEADER_BYTES));
+  } catch (error) {
+    reportCorrupt(rejected, data, error);
+    return CORRUPT_ENTRY;
+  }
 }
 
 export function entryFreshUntil(data: Buffer): number {
@@ -51,8 +81,8 @@ export function entryCreatedAt(data: Buffer): number {
   return data.readDoubleBE(1);
 }
 
-export function decodeValue(serializer: CacheSerializer, data: Buffer): unknown {
-  return serializer.deserializeAt
-    ? serializer.deserializeAt(data, HEADER_BYTES)
-    : serializer.deserialize(data.subarray(HEADER_BYTES));
+function reportCorrupt(rejected: RejectedInputReporter | undefined, data: Buffer, error: unknown): void {
+  // The error's name only: a parser's message quotes the bytes it choked on.
+  const reason = `a ${data.length}-byte entry whose value does not decode (${(error as Error | undefined)?.name ?? 'error'}); read as a miss`;
+  rejected?.reject('cache.entry', 'a cache entry', reason);
 }

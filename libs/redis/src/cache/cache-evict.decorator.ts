@@ -1,4 +1,5 @@
-import type { CacheEvictOptions } from '../interfaces/cache-options.interface.js';
+import type { CacheEvictOptions } from './cache-options.interface.js';
+import { optionKeys } from '../utils/option-keys.js';
 import { createMethodDecorator } from '../method-decorators/create-method-decorator.js';
 import { validateCacheDecoratorOptions } from './cache-decorator-options.js';
 import { CACHE_EVICT_METADATA } from './cache.constants.js';
@@ -6,7 +7,10 @@ import { CACHE_EVICT_METADATA } from './cache.constants.js';
 const cacheEvict = createMethodDecorator<CacheEvictOptions | undefined>(
   CACHE_EVICT_METADATA,
   '@CacheEvict',
-  validateCacheDecoratorOptions('@CacheEvict', ['key', 'tags', 'allEntries', 'beforeInvocation', 'condition', 'name']),
+  validateCacheDecoratorOptions(
+    '@CacheEvict',
+    optionKeys<CacheEvictOptions>()(['key', 'tags', 'allEntries', 'beforeInvocation', 'condition', 'name']),
+  ),
 );
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CacheCounters } from '../interfaces/cache-options.interface.js';
+import type { CacheCounters } from './cache-options.interface.js';
 
 /**
  * Counters per cache name (a decorated method's `Class.method`, or the `name` given to `CacheService.wrap()`):

@@ -1,4 +1,5 @@
-import type { CachePutOptions } from '../interfaces/cache-options.interface.js';
+import type { CachePutOptions } from './cache-options.interface.js';
+import { optionKeys } from '../utils/option-keys.js';
 import { createMethodDecorator } from '../method-decorators/create-method-decorator.js';
 import { validateCacheDecoratorOptions } from './cache-decorator-options.js';
 import { CACHE_PUT_METADATA } from './cache.constants.js';
@@ -6,7 +7,10 @@ import { CACHE_PUT_METADATA } from './cache.constants.js';
 const cachePut = createMethodDecorator<CachePutOptions | undefined>(
   CACHE_PUT_METADATA,
   '@CachePut',
-  validateCacheDecoratorOptions('@CachePut', ['key', 'ttl', 'staleTtl', 'tags', 'condition', 'unless', 'name']),
+  validateCacheDecoratorOptions(
+    '@CachePut',
+    optionKeys<CachePutOptions>()(['key', 'ttl', 'staleTtl', 'tags', 'condition', 'unless', 'name']),
+  ),
 );
 
 /**

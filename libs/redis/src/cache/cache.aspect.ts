@@ -1,28 +1,48 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type {
   CacheableOptions,
   CacheEvictOptions,
   CachePutOptions,
   CacheTagsOption,
-} from '../interfaces/cache-options.interface.js';
+  ResolvedCacheOptions,
+} from './cache-options.interface.js';
 import { Aspect } from '../method-decorators/aspect.decorator.js';
 import type { AnyMethod, MethodAspect, MethodWrapContext } from '../method-decorators/method-aspect.interface.js';
 import { defaultMethodKey } from './cache-key.builder.js';
-import { CACHE_EVICT_METADATA, CACHE_PUT_METADATA, CACHEABLE_METADATA } from './cache.constants.js';
+import { resolveCallOptions } from './cache-call-options.js';
+import { CacheMetrics } from './cache-metrics.js';
+import { CacheServedObserver } from './cache-served.observer.js';
+import {
+  CACHE_EVICT_METADATA,
+  CACHE_PUT_METADATA,
+  CACHEABLE_METADATA,
+  REDIS_CACHE_OPTIONS,
+} from './cache.constants.js';
+import { CacheLoader } from './cache.loader.js';
+import { CacheLookup } from './cache.lookup.js';
 import { CacheService } from './cache.service.js';
+import { errorText, toError } from '../utils/error-text.js';
 
 type CacheDecoratorOptions = CacheableOptions | CachePutOptions | CacheEvictOptions | undefined;
 
 /**
  * The behaviour of `@Cacheable`, `@CachePut` and `@CacheEvict`: resolves each decorated method's options once
- * (module defaults, key and tag functions, counters) and wraps it around `CacheService`.
+ * (module defaults merged by `resolveCallOptions`, key and tag functions, counters) and wraps it around the cache:
+ * `CacheLookup` for `@Cacheable`, `CacheLoader.put()` for `@CachePut`, `CacheService`'s evictions for `@CacheEvict`.
  */
 @Aspect(CACHEABLE_METADATA, CACHE_PUT_METADATA, CACHE_EVICT_METADATA)
 @Injectable()
 export class CacheAspect implements MethodAspect<CacheDecoratorOptions> {
   private readonly logger = new Logger('RedisCache');
 
-  constructor(private readonly cache: CacheService) {}
+  constructor(
+    @Inject(REDIS_CACHE_OPTIONS) private readonly defaults: ResolvedCacheOptions,
+    private readonly cache: CacheService,
+    private readonly lookup: CacheLookup,
+    private readonly loader: CacheLoader,
+    private readonly observer: CacheServedObserver,
+    private readonly metrics: CacheMetrics,
+  ) {}
 
   wrap(context: MethodWrapContext<CacheDecoratorOptions>): AnyMethod {
     switch (context.metadataKey) {
@@ -42,20 +62,18 @@ export class CacheAspect implements MethodAspect<CacheDecoratorOptions> {
     method,
     options = {},
   }: MethodWrapContext<CacheableOptions | undefined>): AnyMethod {
-    const cache = this.cache;
-    const name = options.name ?? `${target.name}.${methodName}`;
-    const counters = cache.metrics.for(name);
+    const { lookup, observer } = this;
+    const { name, ttl, staleTtl, unless } = resolveCallOptions(this.defaults, options, `${target.name}.${methodName}`);
+    const counters = this.metrics.for(name);
     const keyOf = this.keyFunction(options.key, target.name, methodName);
     const tagsOf = tagFunction(options.tags);
-    const ttl = options.ttl ?? cache.options.ttl;
-    const staleTtl = options.staleTtl ?? cache.options.staleTtl;
-    const { condition, unless } = options;
+    const { condition } = options;
     const logger = this.logger;
     // Not `async`: a hit costs no extra promise layer. Every path still answers a Promise.
     return function cacheable(this: unknown, ...args: unknown[]): Promise<unknown> {
       const run = () => method.apply(instance, args);
       if (condition && !condition(...args)) {
-        cache.recordBypass(name, '');
+        observer.recordBypass(name, '');
         return invoke(run);
       }
       let key: string;
@@ -65,12 +83,12 @@ export class CacheAspect implements MethodAspect<CacheDecoratorOptions> {
         if (typeof key !== 'string' || key.length === 0) throw new TypeError('the key must be a non-empty string');
         tags = tagsOf(args);
       } catch (error) {
-        logger.warn(`${name}: cannot build the cache key or tags (${String(error)}); running uncached.`);
-        cache.recordBypass(name, '');
+        logger.warn(`${name}: cannot build the cache key or tags (${errorText(error)}); running uncached.`);
+        observer.recordBypass(name, '');
         return invoke(run);
       }
       // Every field present from the start: the plan keeps one shape along the hot path.
-      return cache.resolveValue({
+      return lookup.resolveValue({
         key,
         entryKey: undefined,
         loader: run,
@@ -92,15 +110,15 @@ export class CacheAspect implements MethodAspect<CacheDecoratorOptions> {
     method,
     options = {},
   }: MethodWrapContext<CachePutOptions | undefined>): AnyMethod {
-    const cache = this.cache;
-    const name = options.name ?? `${target.name}.${methodName}`;
+    const loader = this.loader;
+    const call = resolveCallOptions(this.defaults, options, `${target.name}.${methodName}`);
     const keyOf = this.keyFunction(options.key, target.name, methodName);
     const tagsOf = tagFunction(options.tags);
-    const { ttl, staleTtl, condition, unless } = options;
+    const { condition } = options;
     return async function cachePut(this: unknown, ...args: unknown[]): Promise<unknown> {
       const run = () => method.apply(instance, args);
       if (condition && !condition(...args)) return run();
-      return cache.put(keyOf(args), run, { ttl, staleTtl, tags: tagsOf(args), unless, name });
+      return loader.put(keyOf(args), run, call, tagsOf(args));
     };
   }
 
@@ -151,7 +169,7 @@ function invoke(run: () => unknown): Promise<unknown> {
   try {
     return Promise.resolve(run());
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(toError(error));
   }
 }
 

@@ -1,4 +1,5 @@
-import type { CacheableOptions } from '../interfaces/cache-options.interface.js';
+import type { CacheableOptions } from './cache-options.interface.js';
+import { optionKeys } from '../utils/option-keys.js';
 import { createMethodDecorator } from '../method-decorators/create-method-decorator.js';
 import { validateCacheDecoratorOptions } from './cache-decorator-options.js';
 import { CACHEABLE_METADATA } from './cache.constants.js';
@@ -6,7 +7,10 @@ import { CACHEABLE_METADATA } from './cache.constants.js';
 const cacheable = createMethodDecorator<CacheableOptions | undefined>(
   CACHEABLE_METADATA,
   '@Cacheable',
-  validateCacheDecoratorOptions('@Cacheable', ['key', 'ttl', 'staleTtl', 'tags', 'condition', 'unless', 'name']),
+  validateCacheDecoratorOptions(
+    '@Cacheable',
+    optionKeys<CacheableOptions>()(['key', 'ttl', 'staleTtl', 'tags', 'condition', 'unless', 'name']),
+  ),
 );
 
 /**

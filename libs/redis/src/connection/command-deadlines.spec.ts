@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { LockTimeoutError, lockCommandDeadlines } from '../lock/with-timeout.js';
+import { LockTimeoutError } from '../errors/lock-timeout.error.js';
+import { lockCommandDeadlines } from '../lock/with-timeout.js';
 import { CommandDeadlines, type PendingCommand } from './command-deadlines.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

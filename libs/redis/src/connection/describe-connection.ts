@@ -1,4 +1,5 @@
-import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedRedisConnection } from './resolved-redis-connection.interface.js';
+import { rotatingCredentialsOf } from './rotating-credentials.js';
 
 /**
  * A human-readable address of a connection for logs and errors, built from the resolved options so it can never
@@ -22,9 +23,14 @@ export function describeConnection(connection: ResolvedRedisConnection): string 
   }
 }
 
-/** The secrets a connection's options hold, for scrubbing driver messages before they are logged. */
+/**
+ * The secrets a connection's options hold, for scrubbing driver messages before they are logged. With a credentials
+ * function this is a live array: passwords fetched later are added to it in place, so holders keep scrubbing them.
+ */
 export function connectionSecrets(connection: ResolvedRedisConnection): string[] {
   const options = connection.kind === 'cluster' ? (connection.options.redisOptions ?? {}) : connection.options;
+  const rotating = rotatingCredentialsOf(options);
+  if (rotating) return rotating.secrets;
   const sentinelPassword = connection.kind === 'sentinel' ? connection.options.sentinelPassword : undefined;
   return [options.password, sentinelPassword].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

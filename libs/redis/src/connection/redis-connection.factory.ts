@@ -1,5 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
-import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
+import { RedisOptionsError } from '../errors/redis-options.error.js';
+import { settleWithin } from '../utils/settle-within.js';
+import type { ResolvedRedisConnection } from './resolved-redis-connection.interface.js';
 
 /** Either kind of client the module hands out. */
 export type RedisClient = Redis | Cluster;
@@ -15,11 +17,13 @@ export function createRedisClient(connection: ResolvedRedisConnection): RedisCli
 
 /**
  * Errors that retrying cannot fix: wrong credentials, missing permissions, a certificate the client does not trust
- * or a server that demands one. Startup reports them at once instead of waiting out `connectTimeout`.
+ * or a server that demands one, a credentials function that throws or returns nothing usable. Startup reports them
+ * at once instead of waiting out `connectTimeout`.
  */
 export function isPermanentConnectionError(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
   return (
+    error instanceof RedisOptionsError ||
     /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message) ||
     /invalid (username-)?password/i.test(error.message) ||
     /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS/i.test(code) ||
@@ -32,22 +36,17 @@ export function isPermanentConnectionError(error: Error): boolean {
  * or at once on a permanent error (see {@link isPermanentConnectionError}). ioredis keeps retrying in the
  * background; on rejection the caller decides whether to disconnect.
  */
-export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    let lastError: Error | undefined;
+export async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  let lastError: Error | undefined;
+  let cleanup = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       lastError = error;
       if (isPermanentConnectionError(error)) {
         cleanup();
         reject(error);
       }
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', onError);
-      client.off('end', onEnd);
     };
     const onEnd = () => {
       cleanup();
@@ -57,10 +56,11 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
       cleanup();
       resolve();
     };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(lastError ?? new Error(`no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    cleanup = () => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
     client.on('ready', onReady);
     client.on('error', onError);
     client.on('end', onEnd);
@@ -69,4 +69,9 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
       client.connect().catch(onError);
     }
   });
+  try {
+    await settleWithin(ready, timeoutMs, () => lastError ?? new Error(`no answer within ${timeoutMs} ms`));
+  } finally {
+    cleanup();
+  }
 }

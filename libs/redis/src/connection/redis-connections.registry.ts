@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
 import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
-import type { ResolvedRedisConnection, ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedRedisConnection, ResolvedRedisCoreOptions } from './resolved-redis-connection.interface.js';
 import { REDIS_CONNECTION_NAMES, REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import {
   CONNECTION_CLOSE_FAILED,
   CONNECTION_NOT_CONFIGURED,
   CONNECTION_NOT_READY,
   CONNECTION_REJECTED,
+  SHARDED_PUBSUB_UNSUPPORTED,
   STARTING_DEGRADED,
 } from '../redis.messages.js';
 import { redactSecrets } from '../utils/redact.js';
@@ -20,6 +22,8 @@ import {
   waitUntilReady,
 } from './redis-connection.factory.js';
 import { settleWithin } from '../utils/settle-within.js';
+import { hasShardedPubSub, type PubSubCommands, pubSubCommands } from './pubsub-commands.js';
+import { errorText } from '../utils/error-text.js';
 
 /** How long a graceful `QUIT` may take at shutdown before the socket is simply closed. */
 const QUIT_TIMEOUT_MS = 2_000;
@@ -34,11 +38,13 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger('RedisModule');
   private readonly clients = new Map<string, Promise<RedisClient>>();
   private readonly subscribers = new Map<string, Promise<RedisClient>>();
+  /** Connections whose server turned out to lack sharded pub/sub (Redis < 7) although it was asked for. */
+  private readonly classicOnly = new Set<string>();
   /** Every client opened, with the label used in logs. */
   private readonly opened = new Map<RedisClient, string>();
 
   constructor(
-    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
+    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisCoreOptions,
     @Inject(REDIS_CONNECTION_NAMES) injectedNames: string[],
     private readonly instrumentation: RedisInstrumentation,
   ) {
@@ -62,8 +68,18 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
   }
 
   /**
+   * The pub/sub commands of the library's own channels on the named connection: sharded on a Cluster with
+   * `cluster.shardedPubSub` (the default) on Redis ≥ 7, classic otherwise. Settled once `connect(name)` resolved.
+   */
+  pubSub(name: string): PubSubCommands {
+    const connection = this.resolved(name);
+    return pubSubCommands(connection.kind === 'cluster' && connection.shardedPubSub && !this.classicOnly.has(name));
+  }
+
+  /**
    * A dedicated connection for SUBSCRIBE / blocking commands, duplicated from the named connection on first use
-   * (a connection in subscriber mode cannot run other commands).
+   * (a connection in subscriber mode cannot run other commands). On a Cluster with sharded pub/sub it also holds
+   * one sharded subscriber per master it listens on (ioredis' `shardedSubscribers`).
    */
   getSubscriber(name: string): Promise<RedisClient> {
     // The pending promise is stored, so callers asking at the same time (cache, locks) share one connection.
@@ -77,7 +93,9 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
 
   private async openSubscriber(name: string): Promise<RedisClient> {
     const main = await this.connect(name);
-    const subscriber = main.duplicate();
+    const subscriber = this.pubSub(name).sharded
+      ? (main as Cluster).duplicate([], { shardedSubscribers: true })
+      : main.duplicate();
     this.track(subscriber, this.resolved(name), `${name} (subscriber)`);
     await waitUntilReady(subscriber, this.resolved(name).connectTimeout).catch(() => undefined);
     return subscriber;
@@ -107,13 +125,14 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
     this.track(client, connection, connection.name);
     try {
       await waitUntilReady(client, connection.connectTimeout);
+      if (connection.kind === 'cluster' && connection.shardedPubSub && (await hasShardedPubSub(client)) === false) {
+        this.classicOnly.add(connection.name);
+        this.logger.warn(SHARDED_PUBSUB_UNSUPPORTED(connection.name, describeConnection(connection)));
+      }
       return client;
     } catch (error) {
       const target = describeConnection(connection);
-      const reason = redactSecrets(
-        error instanceof Error ? error.message : String(error),
-        connectionSecrets(connection),
-      );
+      const reason = redactSecrets(errorText(error), connectionSecrets(connection));
       if (this.options.startDegraded) {
         this.logger.warn(STARTING_DEGRADED(connection.name, target, connection.connectTimeout, reason));
         return client;
@@ -156,8 +175,11 @@ export class RedisConnectionsRegistry implements OnApplicationShutdown {
     }
     try {
       await settleWithin(client.quit(), QUIT_TIMEOUT_MS, () => new Error(`QUIT took over ${QUIT_TIMEOUT_MS} ms`));
+      // QUIT ends the socket but not a Sentinel connector's failover-detector connections (one subscriber per
+      // sentinel), which would keep the process alive after app.close(): disconnect() releases the connector.
+      if (!('isCluster' in client && client.isCluster)) client.disconnect();
     } catch (error) {
-      this.logger.warn(CONNECTION_CLOSE_FAILED(label, error instanceof Error ? error.message : String(error)));
+      this.logger.warn(CONNECTION_CLOSE_FAILED(label, errorText(error)));
       client.disconnect();
     }
   }

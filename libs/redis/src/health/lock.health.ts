@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { LockNode } from '../lock/lock.interface.js';
 import { LockService } from '../lock/lock.service.js';
-import { bounded, connectFailure, roundMs, safeMessage } from './probe-helpers.js';
+import { bounded, connectFailure, hasDegradedStatus, roundMs, safeMessage } from './probe-helpers.js';
 import type { LockHealthCheckOptions } from './lock-health-options.interface.js';
 
 /** @default 1000 */
@@ -77,10 +77,12 @@ export class LockHealthIndicator {
       });
     }
     if (answering < nodes.length) {
-      return indicator.degraded({
+      const degraded = {
         ...details,
         message: `${nodes.length - answering} of ${nodes.length} Redlock nodes down; the quorum of ${quorum} answers`,
-      });
+      };
+      // terminus 11 has no degraded status: there the lock still serves, so it reports up with the same message.
+      return hasDegradedStatus(indicator) ? indicator.degraded(degraded) : indicator.up(degraded);
     }
     return indicator.up(details);
   }

@@ -1,4 +1,5 @@
 import { settleWithin } from '../utils/settle-within.js';
+import { errorText } from '../utils/error-text.js';
 
 /** Settles like `work`, or rejects with `message` after `ms`; the timer never outlives the race. */
 export function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
@@ -7,7 +8,7 @@ export function bounded<T>(work: Promise<T>, ms: number, message: string): Promi
 
 /** An error's text with any `user:password@` of a URL removed, for health output. */
 export function safeMessage(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/(\w+:\/\/)[^@/\s]*@/g, '$1***@');
+  return errorText(error).replace(/(\w+:\/\/)[^@/\s]*@/g, '$1***@');
 }
 
 /** Milliseconds rounded to 0.01. */
@@ -26,4 +27,12 @@ export function connectFailure(error: unknown): string {
   }
   const code = /\b(E[A-Z]{4,})\b/.exec(safeMessage(error))?.[1];
   return code ?? safeMessage(error).replace(/\[?[\w.:-]*\]?:\d{2,5}\b/g, '<address>');
+}
+
+/**
+ * Whether this terminus has the `degraded` status (terminus 12 does; 11, which Nest 11 apps use, has only up and
+ * down).
+ */
+export function hasDegradedStatus(indicator: object): boolean {
+  return typeof (indicator as { degraded?: unknown }).degraded === 'function';
 }

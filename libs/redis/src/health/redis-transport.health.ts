@@ -2,11 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Observable } from 'rxjs';
 import type { RedisStreamInfo } from '../transport/streams/redis-streams.info.js';
-import { bounded, connectFailure, safeMessage } from './probe-helpers.js';
+import { bounded, connectFailure, hasDegradedStatus, safeMessage } from './probe-helpers.js';
 import type { RedisTransportHealthCheckOptions } from './redis-transport-health-options.interface.js';
 
 /** @default 1000 */
 const DEFAULT_TIMEOUT_MS = 1_000;
+/** @default 300000 */
+const DEFAULT_DEAD_LETTER_WINDOW_MS = 300_000;
+/** Samples kept per dead-letter stream: enough for a probe every second over the window, bounded whatever the rate. */
+const MAX_SAMPLES = 1_024;
+
+/** A dead-letter stream's length as one probe saw it. */
+interface DeadLetterSample {
+  at: number;
+  length: number;
+}
 
 /** What the indicator reads from a `RedisTransportServer`. */
 interface TransportServerLike {
@@ -24,6 +34,9 @@ interface TransportClientLike {
 
 type Verdict = { status: 'up' } | { status: 'degraded' | 'down'; message: string };
 
+/** One stream's backlog, with the dead letters added within the window when a windowed threshold is set. */
+type StreamState = RedisStreamInfo & { recentDeadLetters?: number };
+
 /** The latest status the transport pushed (its status stream replays the last one), if any. */
 function currentStatus(transport: { readonly status: Observable<string> }): string | undefined {
   let status: string | undefined;
@@ -34,8 +47,11 @@ function currentStatus(transport: { readonly status: Observable<string> }): stri
 /**
  * Terminus health indicator for the Redis transport. A `RedisTransportServer` is up while its connections are
  * connected; in streams mode it also reads, per consumed stream and for its group, the pending entries, the
- * dead-letter stream's length and the lag, and is down over `maxPending`, `maxDeadLetters` or `maxLag`, `degraded`
- * over `warnLag`. A `RedisTransportClient` is up while connected; one that never connected (clients connect on
+ * dead-letter stream's length and the lag, and is down over `maxPending`, `maxDeadLetters`, `maxRecentDeadLetters`
+ * or `maxLag`, `degraded` over `warnLag` or `warnRecentDeadLetters`. The recent dead letters are those added within
+ * `deadLetterWindow`, measured from the growth of each dead-letter stream between this indicator's probes: a
+ * readiness check on a rate, which a burst of junk entries raises for one window at most, where the total
+ * (`maxDeadLetters`) stays over its limit until an operator trims the stream. A `RedisTransportClient` is up while connected; one that never connected (clients connect on
  * first use) or was disconnected is connected by the probe, within `timeout`.
  *
  * Bounded in time, and never waits behind a reconnection: a transport that is not connected is down at once.
@@ -53,6 +69,9 @@ function currentStatus(transport: { readonly status: Observable<string> }): stri
  */
 @Injectable()
 export class RedisTransportHealthIndicator {
+  /** Dead-letter stream key → its lengths as the probes of the last window saw them, oldest first. */
+  private readonly deadLetterSamples = new Map<string, DeadLetterSample[]>();
+
   constructor(private readonly health: HealthIndicatorService) {}
 
   /**
@@ -85,42 +104,86 @@ export class RedisTransportHealthIndicator {
     }
     if (!isServer || mode !== 'streams') return indicator.up({ mode, connection: status });
 
-    let streams: RedisStreamInfo[];
+    let streams: StreamState[];
     try {
       streams = await bounded(transport.streamsInfo(), timeout, `Redis did not answer within ${timeout} ms`);
     } catch (error) {
       return indicator.down({ mode, message: safeMessage(error) });
     }
+    if (options.maxRecentDeadLetters !== undefined || options.warnRecentDeadLetters !== undefined) {
+      const window = options.deadLetterWindow ?? DEFAULT_DEAD_LETTER_WINDOW_MS;
+      const now = Date.now();
+      streams = streams.map((info) => ({ ...info, recentDeadLetters: this.recentDeadLetters(info, window, now) }));
+    }
     const details = {
       mode,
       connection: status,
       streams: Object.fromEntries(
-        streams.map(({ pattern, stream, group, deadLetterStream, pending, deadLetters, lag }) => [
+        streams.map(({ pattern, stream, group, deadLetterStream, pending, deadLetters, lag, recentDeadLetters }) => [
           pattern,
-          { stream, group, deadLetterStream, pending, deadLetters, lag },
+          {
+            stream,
+            group,
+            deadLetterStream,
+            pending,
+            deadLetters,
+            ...(recentDeadLetters === undefined ? {} : { recentDeadLetters }),
+            lag,
+          },
         ]),
       ),
     };
     const verdict = judge(streams, options);
     if (verdict.status === 'up') return indicator.up(details);
-    return verdict.status === 'down'
-      ? indicator.down({ ...details, message: verdict.message })
-      : indicator.degraded({ ...details, message: verdict.message });
+    if (verdict.status === 'down') return indicator.down({ ...details, message: verdict.message });
+    // terminus 11 has no degraded status: there the transport still serves, so it reports up with the message.
+    return hasDegradedStatus(indicator)
+      ? indicator.degraded({ ...details, message: verdict.message })
+      : indicator.up({ ...details, message: verdict.message });
+  }
+
+  /**
+   * How much the dead-letter stream grew since the oldest probe within `windowMs`, after recording this probe's
+   * length. A stream that shrank (trimmed or deleted by an operator) starts over from its new length.
+   */
+  private recentDeadLetters(info: RedisStreamInfo, windowMs: number, now: number): number {
+    let samples = this.deadLetterSamples.get(info.deadLetterStream);
+    if (!samples || (samples.length > 0 && info.deadLetters < samples[samples.length - 1]!.length)) {
+      samples = [];
+      this.deadLetterSamples.set(info.deadLetterStream, samples);
+    }
+    samples.push({ at: now, length: info.deadLetters });
+    let stale = 0;
+    // Keep one sample at or before the window's start, so the growth covers the whole window.
+    while (stale + 1 < samples.length && samples[stale + 1]!.at <= now - windowMs) stale++;
+    if (samples.length - stale > MAX_SAMPLES) stale = samples.length - MAX_SAMPLES;
+    if (stale > 0) samples.splice(0, stale);
+    return info.deadLetters - samples[0]!.length;
   }
 }
 
 /** The worst threshold crossed by any stream: down over a `max*`, degraded over `warnLag`. */
-function judge(streams: RedisStreamInfo[], options: RedisTransportHealthCheckOptions): Verdict {
-  const { maxPending, maxDeadLetters, maxLag, warnLag } = options;
+function judge(streams: StreamState[], options: RedisTransportHealthCheckOptions): Verdict {
+  const { maxPending, maxDeadLetters, maxLag, warnLag, maxRecentDeadLetters, warnRecentDeadLetters } = options;
+  const window = `${Math.round((options.deadLetterWindow ?? DEFAULT_DEAD_LETTER_WINDOW_MS) / 1_000)} s`;
   const problems: string[] = [];
   const warnings: string[] = [];
-  for (const { pattern, group, pending, deadLetters, lag } of streams) {
+  for (const { pattern, group, pending, deadLetters, lag, recentDeadLetters: recent } of streams) {
     const where = `"${pattern}" (group ${group})`;
     if (maxPending !== undefined && pending > maxPending) {
       problems.push(`${pending} pending entries on ${where} are over maxPending ${maxPending}`);
     }
     if (maxDeadLetters !== undefined && deadLetters > maxDeadLetters) {
       problems.push(`${deadLetters} dead letters of ${where} are over maxDeadLetters ${maxDeadLetters}`);
+    }
+    if (recent !== undefined && maxRecentDeadLetters !== undefined && recent > maxRecentDeadLetters) {
+      problems.push(
+        `${recent} entries of ${where} dead-lettered in the last ${window}, over maxRecentDeadLetters ${maxRecentDeadLetters}`,
+      );
+    } else if (recent !== undefined && warnRecentDeadLetters !== undefined && recent > warnRecentDeadLetters) {
+      warnings.push(
+        `${recent} entries of ${where} dead-lettered in the last ${window}, over warnRecentDeadLetters ${warnRecentDeadLetters}`,
+      );
     }
     if (lag !== null && maxLag !== undefined && lag > maxLag) {
       problems.push(`lag ${lag} of ${where} is over maxLag ${maxLag}`);

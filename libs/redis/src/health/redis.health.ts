@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { connectionSecrets } from '../connection/describe-connection.js';
 import { RedisConnectionsRegistry } from '../connection/redis-connections.registry.js';
-import type { ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedRedisCoreOptions } from '../connection/resolved-redis-connection.interface.js';
 import { DEFAULT_REDIS_CONNECTION, REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import { redactSecrets } from '../utils/redact.js';
 import type { RedisHealthCheckOptions } from './redis-health-options.interface.js';
 import { probeRedis, ratio, type RedisProbeResult } from './redis-probe.js';
 import { settleWithin } from '../utils/settle-within.js';
+import { errorText } from '../utils/error-text.js';
 
 /** @default 1000 */
 const DEFAULT_TIMEOUT_MS = 1_000;
@@ -36,7 +37,7 @@ export class RedisHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly registry: RedisConnectionsRegistry,
-    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
+    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisCoreOptions,
   ) {}
 
   /**
@@ -68,7 +69,7 @@ export class RedisHealthIndicator {
         () => new Error(`Redis did not answer within ${timeout} ms`),
       );
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       return indicator.down({ message: redactSecrets(message, connectionSecrets(resolved)) });
     }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedRedisCoreOptions } from '../connection/resolved-redis-connection.interface.js';
 import { REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
 
@@ -11,7 +11,7 @@ import type { RedisClient } from '../connection/redis-connection.factory.js';
 export class RedisKeyspace {
   readonly prefix: string;
 
-  constructor(@Inject(REDIS_RESOLVED_OPTIONS) options: ResolvedRedisOptions) {
+  constructor(@Inject(REDIS_RESOLVED_OPTIONS) options: Pick<ResolvedRedisCoreOptions, 'keyPrefix'>) {
     this.prefix = options.keyPrefix;
   }
 

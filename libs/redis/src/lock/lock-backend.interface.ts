@@ -33,8 +33,17 @@ export interface LockBackend {
    * One acquisition attempt.
    * @param leaseMs > 0: join the waiters (renewing this lease) when busy; 0: just try
    * @param timeoutMs how long to wait for Redis before counting the attempt as failed
+   * @param retry the token attempted before (it may be queued or hold a reservation); `false` lets a backend take
+   *   the cheaper path of a fresh token
    */
-  attempt(keys: LockKeys, token: string, ttl: number, leaseMs: number, timeoutMs: number): Promise<AttemptResult>;
+  attempt(
+    keys: LockKeys,
+    token: string,
+    ttl: number,
+    leaseMs: number,
+    timeoutMs: number,
+    retry?: boolean,
+  ): Promise<AttemptResult>;
   extend(keys: LockKeys, token: string, ttl: number, timeoutMs: number): Promise<ExtendResult>;
   /**
    * Owner-checked release; `leave` also withdraws a waiter (passing on a hand-over it did not claim).
@@ -44,8 +53,11 @@ export interface LockBackend {
   release(keys: LockKeys, token: string, leave: boolean, timeoutMs: number): Promise<ReleaseResult>;
   /**
    * Subscribes to wake-ups (once): the shared wake channel and this instance's own (`<channel>:<instance>`);
-   * messages are passed to the listener given at construction.
+   * messages are passed to the listener given at construction. With sharded pub/sub (a Cluster) wake-ups are per
+   * resource: `keys` names it, and {@link doneWaiting} ends the wait (the others ignore both).
    */
-  ensureSubscribed(): Promise<void>;
+  ensureSubscribed(keys?: LockKeys): Promise<void>;
+  /** Ends a wait whose `ensureSubscribed(keys)` was called (sharded wake-ups unsubscribe unused channels). */
+  doneWaiting?(keys: LockKeys): void;
   close(): Promise<void>;
 }

@@ -21,10 +21,11 @@ export class LockContext {
     return resource === undefined ? frame?.current : frame?.held.get(resource);
   }
 
-  /** Runs `fn` with `lock` added to the call chain's locks. */
-  run<T>(lock: Lock, fn: () => T): T {
+  /** Runs `fn` with `locks` added to the call chain's locks; the last one becomes the innermost. */
+  run<T>(locks: Lock | readonly Lock[], fn: () => T): T {
+    const list: readonly Lock[] = Array.isArray(locks) ? locks : [locks as Lock];
     const held = new Map(this.storage.getStore()?.held);
-    held.set(lock.resource, lock);
-    return this.storage.run({ held, current: lock }, fn);
+    list.forEach((lock) => held.set(lock.resource, lock));
+    return this.storage.run({ held, current: list[list.length - 1] }, fn);
   }
 }

@@ -6,7 +6,7 @@ import type { Lock } from './lock.interface.js';
 import type { LockKeys } from './lock-keys.js';
 import { LOCK_EXTEND_FAILED, LOCK_LOST, LOCK_RELEASE_TIMED_OUT, LOCK_RELEASED } from './lock.messages.js';
 import type { DeferredWatchdog, WatchdogArming } from './watchdog-arming.js';
-import { LockTimeoutError } from './with-timeout.js';
+import { LockTimeoutError } from '../errors/lock-timeout.error.js';
 
 /** The per-lock settings of a handle (the call's resolved options). */
 export interface LockHandleTimings {
@@ -45,6 +45,8 @@ export class LockHandle implements Lock, DeferredWatchdog {
   private capped = false;
   private renewTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
+  /** When the lock was granted (`Date.now()`): the start of its hold, for the instrumentation. */
+  readonly grantedAt = Date.now();
 
   constructor(
     readonly resource: string,
@@ -67,6 +69,7 @@ export class LockHandle implements Lock, DeferredWatchdog {
   }
 
   get signal(): AbortSignal {
+    this.loseIfOverdue();
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.lostError) this.controller.abort(this.lostError);
@@ -81,6 +84,7 @@ export class LockHandle implements Lock, DeferredWatchdog {
 
   /** Whether the lock is still held as far as this process knows. */
   get held(): boolean {
+    this.loseIfOverdue();
     return this.state === 'held';
   }
 
@@ -151,6 +155,7 @@ export class LockHandle implements Lock, DeferredWatchdog {
   private arm(): void {
     clearTimeout(this.renewTimer);
     this.clearExpiry();
+    if (this.loseIfOverdue()) return;
     const now = Date.now();
     if (this.timings.autoExtend && !this.capped && now < this.holdDeadline) {
       this.scheduleRenewal(Math.min(this.timings.ttl / 3, (this.validUntil - now) / 2));
@@ -177,7 +182,7 @@ export class LockHandle implements Lock, DeferredWatchdog {
   }
 
   private async renew(): Promise<void> {
-    if (this.state !== 'held') return;
+    if (this.state !== 'held' || this.loseIfOverdue()) return;
     this.armExpiry();
     const holdLeft = this.holdDeadline - Date.now();
     if (holdLeft <= 0) {
@@ -197,6 +202,20 @@ export class LockHandle implements Lock, DeferredWatchdog {
       // Redis did not answer: try again while the lock is still valid; the expiry timer covers the rest.
       this.scheduleRenewal(Math.min(this.timings.ttl / 10, (this.validUntil - Date.now()) / 2));
     }
+  }
+
+  /**
+   * Loses the lock at once when its validity has already run out: after the process was paused (a long GC, a frozen
+   * VM, SIGSTOP) the overdue timers fire in due order, and a renewal or an arming that finds the deadline passed must
+   * not wait for another timer (or for Redis) to say so. A paused holder's `signal` is then aborted by the first
+   * watchdog timer that fires on resume, before any Redis reply the holder's own code is waiting for can arrive.
+   * @returns whether the lock is (now) lost
+   */
+  private loseIfOverdue(): boolean {
+    if (this.state === 'held' && Date.now() >= this.validUntil) {
+      this.lose(this.capped || Date.now() >= this.holdDeadline ? 'max-hold-time' : 'expired');
+    }
+    return this.state === 'lost';
   }
 
   private onExpiry(): void {

@@ -1,5 +1,5 @@
-import type { RedisConnectionOptions } from '../interfaces/redis-connection-options.interface.js';
-import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
+import type { RedisConnectionOptions } from '../connection/redis-connection-options.interface.js';
+import type { ResolvedRedisConnection } from '../connection/resolved-redis-connection.interface.js';
 
 /**
  * Per-call lock options (`acquire`, `tryAcquire`, `using`, `@WithLock`). Unset fields take the module's `lock`
@@ -45,8 +45,13 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
-/** A Redlock node: a `redis://` URL or connection options (`url`, `redisOptions`, credentials; no Sentinel/Cluster). */
-export type LockNodeOptions = string | Pick<RedisConnectionOptions, 'url' | 'username' | 'password' | 'redisOptions'>;
+/**
+ * A Redlock node: a `redis://` URL or connection options (`url`, `redisOptions`, credentials, `connectTimeout`; no
+ * Sentinel/Cluster).
+ */
+export type LockNodeOptions =
+  | string
+  | Pick<RedisConnectionOptions, 'url' | 'username' | 'password' | 'credentials' | 'redisOptions' | 'connectTimeout'>;
 
 /** The module's `lock` options: defaults for every lock, and the Redlock nodes. */
 export interface LockModuleOptions extends Omit<LockOptions, 'signal'> {
@@ -69,6 +74,15 @@ export interface LockModuleOptions extends Omit<LockOptions, 'signal'> {
    * @default undefined
    */
   nodes?: LockNodeOptions[];
+  /**
+   * Makes each acquisition wait, once Redis granted the lock, until `replicas` replicas of the master holding it
+   * acknowledged the grant (`WAIT`; with `fsync`, `WAITAOF`, Redis 7.2 or later). Fewer within `timeout`: the lock
+   * is released and the call rejects with code `E_LOCK_NOT_REPLICATED` (fails closed), since a failover could hand
+   * the lock to someone else. Single-node, Sentinel and Cluster modes; not with `nodes` (Redlock does not rely on
+   * replicas). Startup fails, naming the field, when a master has too few replicas, or for `fsync` before Redis 7.2.
+   * @default undefined (the grant alone)
+   */
+  durability?: { replicas: number; timeout?: number; fsync?: boolean };
 }
 
 /** The `lock` options after validation. */
@@ -83,4 +97,6 @@ export interface ResolvedLockOptions {
   releaseTimeout: number;
   /** Redlock nodes, resolved like any connection; empty in single-node mode. */
   nodes: ResolvedRedisConnection[];
+  /** `durability` with its defaults, or `undefined`. */
+  durability?: { replicas: number; timeout: number; fsync: boolean };
 }

@@ -23,6 +23,24 @@ export class LockAspect implements MethodAspect<WithLockOptions> {
     const { key, ...lockOptions } = options;
     const keyOf = typeof key === 'function' ? (key as (...args: unknown[]) => unknown) : () => key;
     const where = `${target.name}.${methodName}()`;
+    /** Several resources: re-enters those the call chain holds and acquires the others together. */
+    const lockAll = async (resources: unknown[], args: unknown[]): Promise<unknown> => {
+      if (resources.length === 0 || resources.some((r) => typeof r !== 'string' || r.length === 0)) {
+        throw new RedisToolkitError(
+          `@WithLock on ${where}: the key function returned an empty list or an empty name, so the method did not run.`,
+          INVALID_LOCK_KEY,
+          { method: where },
+        );
+      }
+      const missing: string[] = [];
+      for (const resource of resources as string[]) {
+        const held = locks.current(resource);
+        if (!held) missing.push(resource);
+        else if (held.signal.aborted) throw held.signal.reason;
+      }
+      if (missing.length === 0) return method.apply(instance, args);
+      return locks.using(missing, lockOptions, () => method.apply(instance, args));
+    };
     return async function withLock(this: unknown, ...args: unknown[]): Promise<unknown> {
       let resource: unknown;
       try {
@@ -35,6 +53,7 @@ export class LockAspect implements MethodAspect<WithLockOptions> {
           { cause: error },
         );
       }
+      if (Array.isArray(resource)) return lockAll(resource, args);
       if (typeof resource !== 'string' || resource.length === 0) {
         throw new RedisToolkitError(
           `@WithLock on ${where}: the key function returned no resource name, so the method did not run.`,

@@ -38,6 +38,40 @@ export interface Lock {
 }
 
 /**
+ * Locks held on several resources at once, returned by `LockService.acquire([...])` / `tryAcquire([...])` and
+ * passed to `using([...])` callbacks. All-or-nothing: it exists only when every resource is held. Each resource
+ * keeps its own lock (its own token, fencing token and renewal); this handle extends, releases and watches them
+ * together.
+ */
+export interface MultiLock {
+  /** The resources, deduplicated and in canonical order (the order they were acquired in). */
+  readonly resources: readonly string[];
+  /** The lock of each resource, in the order of {@link resources}. */
+  readonly locks: readonly Lock[];
+  /**
+   * The fencing token of each resource (see {@link Lock.fencingToken}): pass the token of each resource to the store
+   * that holds that resource's data.
+   */
+  readonly fencingTokens: Readonly<Record<string, number>>;
+  /** The earliest `expiresAt` of the resources' locks: until then every one of them is safely held. */
+  readonly expiresAt: number;
+  /** Aborts with the `LockLostError` of the first resource whose lock is lost; never after a normal `release()`. */
+  readonly signal: AbortSignal;
+  /**
+   * Extends every resource's lock to `ttl` ms from now (the acquisition's ttl by default), in parallel.
+   * @throws LockLostError when any of them is no longer ours (and `signal` aborts)
+   */
+  extend(ttl?: number): Promise<void>;
+  /**
+   * Releases every resource's lock (in parallel, owner-checked), each waiting at most `lock.releaseTimeout`.
+   * @returns `true` when every one was still ours
+   * @throws RedisToolkitError `E_LOCK_RELEASE_TIMEOUT` (after all releases settled) when Redis did not answer for
+   *   one of them: that one expires after its ttl
+   */
+  release(): Promise<boolean>;
+}
+
+/**
  * A connection locks are taken on, as `LockService.nodes()` lists them: each Redlock node, or the module's main
  * connection in single-node mode. For health checks; the address never holds a password.
  */

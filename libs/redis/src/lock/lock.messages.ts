@@ -32,3 +32,6 @@ export const LOCK_RELEASED = (resource: string): string => `Lock "${resource}" w
 
 export const LOCK_NODE_FAILED = (label: string, target: string, reason: string): string =>
   `Redlock node "${label}" (${target}) failed: ${reason}; reconnecting.`;
+
+export const LOCK_NOT_REPLICATED = (resource: string, acked: number, replicas: number, timeoutMs: number): string =>
+  `Lock "${resource}" was granted but only ${acked} of ${replicas} replica(s) acknowledged it within lock.durability.timeout ${timeoutMs} ms; it was released (a failover could grant it again).`;

@@ -1,3 +1,5 @@
+// Longer than ~300 lines on purpose: every public verb is declared twice (one resource, several resources) with its
+// JSDoc, and the service only wires the roles together; the work is in LockAcquisition, LockWaiters and LockHandle.
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type BeforeApplicationShutdown,
@@ -9,83 +11,49 @@ import {
 } from '@nestjs/common';
 import { describeConnection } from '../connection/describe-connection.js';
 import { RedisConnectionsRegistry } from '../connection/redis-connections.registry.js';
-import { LockNotAcquiredError, type LockNotAcquiredReason } from '../errors/lock-not-acquired.error.js';
-import { RedisOptionsError } from '../errors/redis-options.error.js';
-import type { ResolvedRedisOptions } from '../interfaces/resolved-redis-options.interface.js';
+import { awaitReplicaAcknowledgement, checkReplicaAcknowledgement } from '../connection/replica-acknowledgement.js';
+import { RedisToolkitError } from '../errors/redis-toolkit.error.js';
+import type { LockNotAcquiredReason } from '../errors/lock-not-acquired.error.js';
+import type { ResolvedRedisCoreOptions } from '../connection/resolved-redis-connection.interface.js';
 import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
 import { RedisKeyspace } from '../keyspace/redis-keyspace.js';
-import { resolveLockTimings } from '../options/resolve-lock-options.js';
+import { resolveLockTimings } from './resolve-lock-options.js';
 import { DEFAULT_REDIS_CONNECTION, REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
-import { driftFor } from './with-timeout.js';
-import type { AttemptFailure, LockBackend } from './lock-backend.interface.js';
+import { errorText } from '../utils/error-text.js';
+import {
+  LockAcquisition,
+  type LockAcquisitionContext,
+  type LockCallOptions,
+  lockNotAcquired,
+} from './lock-acquisition.js';
+import type { LockBackend } from './lock-backend.interface.js';
 import { LockContext } from './lock-context.js';
+import { LOCK_NOT_REPLICATED } from './lock.messages.js';
 import { LockHandle, type LockHandleContext } from './lock-handle.js';
-import type { Lock, LockNode } from './lock.interface.js';
-import { type LockKeys, lockKeys, lockWakeChannel } from './lock-keys.js';
-import { LOCK_NOT_ACQUIRED } from './lock.messages.js';
+import { closeLockBackend, releaseHeldHandles } from './lock-service-shutdown.js';
+import type { Lock, LockNode, MultiLock } from './lock.interface.js';
+import { lockWakeChannel } from './lock-keys.js';
 import type { LockOptions, ResolvedLockOptions } from './lock-options.interface.js';
+import { assertLockResource, canonicalLockResources, LockKeyCache } from './lock-resource.js';
+import { LockWaiters } from './lock-waiters.js';
+import { acquireInOrder } from './multi-lock-acquisition.js';
+import { MultiLockHandle } from './multi-lock-handle.js';
 import { Redlock } from './redlock.js';
 import { SingleNodeLocks } from './single-node-locks.js';
 import { WatchdogArming } from './watchdog-arming.js';
 
-type CallOptions = Omit<ResolvedLockOptions, 'nodes' | 'driftFactor' | 'releaseTimeout'> & { signal?: AbortSignal };
-
-/** Longest resource name accepted: it becomes part of several Redis keys. */
-const MAX_RESOURCE_LENGTH = 512;
-const LONE_SURROGATE = /\p{Surrogate}/u;
-/** Shortest wait for Redis on one attempt, even when `waitTimeout` is 0. */
-const MIN_ATTEMPT_TIMEOUT_MS = 500;
 /**
  * Redlock: how long a release keeps the nodes reserved for the waiter it woke. Short, because nodes can disagree on
  * who is first: a split reservation costs at most this long.
  */
 const REDLOCK_CLAIM_WINDOW_MS = 200;
-/** Resources whose keys are kept built; the cache starts over when full. */
-const KEY_CACHE_SIZE = 1_000;
-
-/** A local waiter, keyed by its token: woken by a hand-over (single node, with its fence) or a release (Redlock). */
-class Wake {
-  /** Fence of the latest hand-over announced to this waiter (single node). */
-  handoff?: number;
-  private pending = false;
-  private resolve?: () => void;
-
-  notify(fence?: number): void {
-    if (fence !== undefined) this.handoff = Math.max(this.handoff ?? 0, fence);
-    if (this.resolve) {
-      const resolve = this.resolve;
-      this.resolve = undefined;
-      resolve();
-    } else {
-      this.pending = true;
-    }
-  }
-
-  /** Resolves on the next notification (or one that came since the last wait), after `ms`, or on `signal`. */
-  wait(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', finish);
-        this.resolve = undefined;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      signal?.addEventListener('abort', finish, { once: true });
-      this.resolve = finish;
-    });
-  }
-}
 
 /**
  * Distributed locks on Redis: `acquire` / `tryAcquire` return a {@link Lock} handle; `using` runs a callback under
  * the lock and always releases it. Single node by default (the module's main connection, FIFO hand-over to waiters);
  * Redlock when `lock.nodes` is configured. Every lock gets a fencing token and, unless `autoExtend: false`, a
- * watchdog that renews it while held, bounded by `maxHoldTime`.
+ * watchdog that renews it while held, bounded by `maxHoldTime`. Each method also takes a list of resources: all of
+ * them are held (a {@link MultiLock} with a fencing token per resource) or none, taken in canonical order.
  *
  * @example
  * ```ts
@@ -108,23 +76,28 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   private backend?: Promise<LockBackend>;
   /** The backend once created, so the hot path skips an await. */
   private ready?: LockBackend;
-  private readonly wakes = new Map<string, Set<Wake>>();
+  /** Waiters by token; also the handler of the wake-up channels (which anyone may publish junk on). */
+  private readonly waiters: LockWaiters;
   private readonly held = new Set<LockHandle>();
   private readonly context = new LockContext();
   private readonly arming = new WatchdogArming();
-  /** What every handle shares (one backend per service), created with the first grant. */
+  /** What every acquisition and every handle share (one backend per service), created with the backend. */
+  private acquisitionContext?: LockAcquisitionContext;
   private handleContext?: LockHandleContext;
-  /** Keys of recently used resources, so a hot resource does not rebuild its four key strings on every call. */
-  private readonly keyCache = new Map<string, LockKeys>();
+  private readonly keys: LockKeyCache;
 
   constructor(
-    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisOptions,
+    @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisCoreOptions & { lock: ResolvedLockOptions },
     private readonly registry: RedisConnectionsRegistry,
     private readonly keyspace: RedisKeyspace,
     private readonly instrumentation: RedisInstrumentation,
   ) {
     this.defaults = options.lock;
     this.channel = lockWakeChannel(keyspace);
+    this.keys = new LockKeyCache(keyspace);
+    this.waiters = new LockWaiters(this.logger, () =>
+      this.instrumentation.emit('input.rejected', { source: 'lock.wakeup' }),
+    );
   }
 
   /** `'redlock'` when `lock.nodes` is configured, `'single'` otherwise. */
@@ -150,6 +123,11 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   async onModuleInit(): Promise<void> {
+    const durability = this.defaults.durability;
+    if (durability) {
+      const client = await this.registry.connect(DEFAULT_REDIS_CONNECTION);
+      await checkReplicaAcknowledgement(client, durability, 'lock.durability', 'RedisModule');
+    }
     if (this.mode !== 'redlock') return;
     const backend = (await this.getBackend()) as Redlock;
     const ready = await backend.connect();
@@ -162,16 +140,12 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   /** Releases the locks still held, while the connections are open, so other processes need not wait for the TTL. */
-  async beforeApplicationShutdown(): Promise<void> {
-    const handles = [...this.held];
-    await Promise.allSettled(handles.map((handle) => handle.release()));
-    handles.forEach((handle) => handle.dispose());
+  beforeApplicationShutdown(): Promise<void> {
+    return releaseHeldHandles(this.held);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.arming.close();
-    const backend = await this.backend?.catch(() => undefined);
-    await backend?.close();
+  onApplicationShutdown(): Promise<void> {
+    return closeLockBackend(this.arming, this.backend);
   }
 
   /**
@@ -183,8 +157,22 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
    * @throws LockNotAcquiredError when not acquired in time, with `reason` `contention`, `no-quorum`, `unreachable`
    *   or `aborted`
    */
-  async acquire(resource: string, options: LockOptions = {}): Promise<Lock> {
-    const lock = await this.obtain(resource, this.callOptions(options), false);
+  acquire(resource: string, options?: LockOptions): Promise<Lock>;
+  /**
+   * Acquires several resources, all-or-nothing: every one of them is held, or (on error) none is left held. They are
+   * deduplicated and taken in canonical (sorted) order whatever order they are listed in, so callers locking
+   * overlapping sets cannot deadlock; `waitTimeout` bounds the whole call.
+   *
+   * @param resources 1 to 64 distinct names (duplicates are dropped)
+   * @throws LockNotAcquiredError naming the resource that was not acquired; RedisOptionsError (`resources`,
+   *   `resources[i]`) for an empty or too long list or a bad name
+   */
+  acquire(resources: readonly string[], options?: LockOptions): Promise<MultiLock>;
+  async acquire(resource: string | readonly string[], options: LockOptions = {}): Promise<Lock | MultiLock> {
+    if (typeof resource !== 'string' && Array.isArray(resource)) {
+      return (await this.obtainAll(resource, this.callOptions(options), false)) as MultiLock;
+    }
+    const lock = await this.obtain(resource as string, this.callOptions(options), false);
     return lock as Lock;
   }
 
@@ -193,8 +181,20 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
    *
    * @throws LockNotAcquiredError when Redis (or a Redlock majority) did not answer: `null` always means contention
    */
-  async tryAcquire(resource: string, options: Omit<LockOptions, 'waitTimeout'> = {}): Promise<Lock | null> {
-    return this.obtain(resource, { ...this.callOptions(options), waitTimeout: 0 }, true);
+  tryAcquire(resource: string, options?: Omit<LockOptions, 'waitTimeout'>): Promise<Lock | null>;
+  /**
+   * One attempt per resource, in canonical order: every lock if all are free now, else `null` with none left held.
+   *
+   * @throws LockNotAcquiredError when Redis (or a Redlock majority) did not answer (none is left held)
+   */
+  tryAcquire(resources: readonly string[], options?: Omit<LockOptions, 'waitTimeout'>): Promise<MultiLock | null>;
+  async tryAcquire(
+    resource: string | readonly string[],
+    options: Omit<LockOptions, 'waitTimeout'> = {},
+  ): Promise<Lock | MultiLock | null> {
+    const call = { ...this.callOptions(options), waitTimeout: 0 };
+    if (typeof resource !== 'string' && Array.isArray(resource)) return this.obtainAll(resource, call, true);
+    return this.obtain(resource as string, call, true);
   }
 
   /**
@@ -205,37 +205,58 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
    * @throws LockNotAcquiredError when not acquired (then `work` did not run); `LockLostError` when the lock was lost
    *   before `work` settled, even if `work` resolved: its effects were not fully protected
    */
-  async using<T>(
+  using<T>(
     resource: string,
     options: LockOptions,
     work: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
+  ): Promise<T>;
+  /**
+   * Runs `work` holding every one of `resources` (see `acquire([...])`) and releases them all afterwards.
+   * `current(resource)` inside `work` is the lock of that resource.
+   *
+   * @throws LockNotAcquiredError when not all were acquired (then `work` did not run and none is left held);
+   *   `LockLostError` when any of them was lost before `work` settled
+   */
+  using<T>(
+    resources: readonly string[],
+    options: LockOptions,
+    work: (signal: AbortSignal, lock: MultiLock) => Promise<T> | T,
+  ): Promise<T>;
+  async using<T>(
+    resource: string | readonly string[],
+    options: LockOptions,
+    work: (signal: AbortSignal, lock: never) => Promise<T> | T,
   ): Promise<T> {
-    const lock = await this.acquire(resource, options);
+    const multi = typeof resource !== 'string' && Array.isArray(resource);
+    const lock: LockHandle | MultiLockHandle = multi
+      ? ((await this.obtainAll(resource, this.callOptions(options), false)) as MultiLockHandle)
+      : ((await this.obtain(resource as string, this.callOptions(options), false)) as LockHandle);
+    const frame = lock instanceof MultiLockHandle ? lock.locks : lock;
     let result: T;
     try {
-      result = await this.context.run(lock, () => work(lock.signal, lock));
+      result = await this.context.run(frame, () => work(lock.signal, lock as never));
     } finally {
       // Bounded by `releaseTimeout`: an outage cannot hold up the caller, the lock then expires after its ttl.
       await lock.release().catch((error: unknown) => {
-        this.logger.warn(
-          `Lock "${resource}" could not be released (${error instanceof Error ? error.message : String(error)}); it expires after its ttl.`,
-        );
+        const name = multi ? (resource as readonly string[]).join('", "') : (resource as string);
+        this.logger.warn(`Lock "${name}" could not be released (${errorText(error)}); it expires after its ttl.`);
       });
     }
-    if (lock instanceof LockHandle && lock.lost) throw lock.lost;
+    if (lock.lost) throw lock.lost;
     return result;
   }
 
   /**
    * The lock held by the current call chain (inside `using` callbacks and `@WithLock` methods, across awaits): the
-   * innermost one, or the one on `resource`.
+   * innermost one, or the one on `resource`. Inside a multi-resource `using` / `@WithLock`, ask by resource (the
+   * innermost is the lock of the last resource in canonical order).
    */
   current(resource?: string): Lock | undefined {
     return this.context.get(resource);
   }
 
   /** Merges per-call options over the module defaults, validating them like module options. */
-  private callOptions(options: LockOptions): CallOptions {
+  private callOptions(options: LockOptions): LockCallOptions {
     const { signal } = options;
     let timings = false;
     for (const key in options) {
@@ -262,10 +283,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   private async createBackend(): Promise<LockBackend> {
-    const onWake = (message: string) => {
-      const [token, fence] = message.split(':');
-      this.wakes.get(token)?.forEach((wake) => wake.notify(fence === undefined ? undefined : Number(fence)));
-    };
+    const onWake = this.waiters.onMessage;
     if (this.defaults.nodes.length > 0) {
       return new Redlock(this.defaults.nodes, onWake, {
         driftFactor: this.defaults.driftFactor,
@@ -280,139 +298,101 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
       driftFactor: this.defaults.driftFactor,
       channel: this.channel,
       instance: this.instance,
+      sharded: this.registry.pubSub(DEFAULT_REDIS_CONNECTION).sharded,
     });
   }
 
-  /** How long a waiter stays queued without renewing: a few fallback polls, so a crashed waiter soon drops out. */
-  private leaseFor(options: Pick<CallOptions, 'retryDelay' | 'retryJitter'>): number {
-    return 3 * (options.retryDelay + options.retryJitter) + 1_000;
+  /** Several resources: checked, put in canonical order, then acquired one by one (see `acquireInOrder`). */
+  private obtainAll(
+    resources: readonly string[],
+    options: LockCallOptions,
+    tryOnly: boolean,
+  ): Promise<MultiLockHandle | null> {
+    const ordered = canonicalLockResources(resources);
+    return acquireInOrder(ordered, options, tryOnly, Date.now(), (resource, call, onlyTry, started) =>
+      this.obtain(resource, call, onlyTry, started),
+    );
   }
 
-  private async obtain(resource: string, options: CallOptions, tryOnly: boolean): Promise<LockHandle | null> {
-    if (
-      typeof resource !== 'string' ||
-      resource.length === 0 ||
-      resource.length > MAX_RESOURCE_LENGTH ||
-      LONE_SURROGATE.test(resource)
-    ) {
-      // Rejected rather than hashed: a lock name must stay exact and readable. Lone surrogates would all become
-      // U+FFFD in Redis, so two distinct resources would share one lock.
-      throw new RedisOptionsError(
-        `Invalid lock resource: expected a non-empty, well-formed Unicode string of at most ${MAX_RESOURCE_LENGTH} characters.`,
-        'resource',
-      );
-    }
-    const started = Date.now();
-    const notAcquired = (reason: LockNotAcquiredReason, cause?: unknown) => {
-      const waited = Date.now() - started;
-      this.instrumentation.emit('lock.failed', { waitMs: waited, reason, mode: this.mode });
-      return new LockNotAcquiredError(LOCK_NOT_ACQUIRED(resource, waited, reason), resource, reason, waited, cause);
-    };
-    if (options.signal?.aborted) throw notAcquired('aborted');
-
+  private async obtain(
+    resource: string,
+    options: LockCallOptions,
+    tryOnly: boolean,
+    started = Date.now(),
+  ): Promise<LockHandle | null> {
+    assertLockResource(resource);
+    if (options.signal?.aborted) throw lockNotAcquired(resource, started, 'aborted', this.onFailed);
     let backend: LockBackend;
     try {
       backend = this.ready ?? (await this.getBackend());
     } catch (error) {
-      throw notAcquired(this.mode === 'redlock' ? 'no-quorum' : 'unreachable', error);
+      const reason = this.mode === 'redlock' ? 'no-quorum' : 'unreachable';
+      throw lockNotAcquired(resource, started, reason, this.onFailed, error);
     }
-    const keys = this.keysOf(resource);
+    const context = (this.acquisitionContext ??= {
+      backend,
+      waiters: this.waiters,
+      driftFactor: this.defaults.driftFactor,
+      releaseTimeout: this.defaults.releaseTimeout,
+      onFailed: this.onFailed,
+      subscriptionsInPlace: new WeakSet(),
+    });
+    const keys = this.keys.of(resource);
     const token = `${this.instance}.${randomUUID()}`;
-    const deadline = started + options.waitTimeout;
-    const waiting = options.waitTimeout > 0;
-    const leaseMs = waiting ? this.leaseFor(options) : 0;
-    const wake = waiting ? this.addWake(token) : undefined;
-    let failure: { failure: AttemptFailure; error?: unknown } | undefined;
-    let denied: { fence: number; sentAt: number } | undefined;
-    let subscribed = false;
-    const grant = (fencingToken: number, validUntil: number) =>
-      this.track(resource, token, fencingToken, validUntil, started, keys, backend, options);
-    /** A hand-over announced after our last "busy" answer makes us the owner (see SingleNodeLocks). */
-    const handedOver = (): LockHandle | undefined => {
-      if (wake?.handoff === undefined || denied === undefined || wake.handoff <= denied.fence) return undefined;
-      const validUntil = denied.sentAt + options.ttl - driftFor(options.ttl, this.defaults.driftFactor);
-      // Too little validity left to hand out: the next attempt re-takes it under our token with a fresh ttl.
-      return validUntil > Date.now() ? grant(wake.handoff, validUntil) : undefined;
-    };
-
-    try {
-      for (;;) {
-        const remaining = deadline - Date.now();
-        const attemptTimeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(options.ttl, remaining));
-        const result = await backend.attempt(keys, token, options.ttl, leaseMs, attemptTimeout);
-        if (result.granted) return grant(result.fencingToken, result.validUntil);
-        failure = result;
-        if (result.denied) denied = result.denied;
-        const handed = handedOver();
-        if (handed) return handed;
-        if (!wake || Date.now() >= deadline || options.signal?.aborted) break;
-        if (!subscribed) {
-          subscribed = true;
-          await backend.ensureSubscribed().catch(() => undefined);
-        }
-        const delay = options.retryDelay + Math.random() * options.retryJitter;
-        await wake.wait(Math.min(delay, Math.max(0, deadline - Date.now())), options.signal);
-        const woken = handedOver();
-        if (woken) return woken;
-      }
-    } finally {
-      if (wake) this.removeWake(token, wake);
-    }
-
-    if (waiting) backend.release(keys, token, true, this.defaults.releaseTimeout).catch(() => undefined);
-    if (options.signal?.aborted) throw notAcquired('aborted');
-    if (tryOnly && failure?.failure === 'contention') return null;
-    throw notAcquired(failure?.failure ?? 'contention', failure?.error);
-  }
-
-  private track(
-    resource: string,
-    token: string,
-    fencingToken: number,
-    validUntil: number,
-    acquiredAt: number,
-    keys: LockKeys,
-    backend: LockBackend,
-    options: CallOptions,
-  ): LockHandle {
-    this.instrumentation.emit('lock.acquired', { waitMs: Date.now() - acquiredAt, mode: backend.mode });
-    const context = (this.handleContext ??= {
+    const grant = await new LockAcquisition(context, resource, keys, token, options, started).run(tryOnly);
+    if (!grant) return null;
+    const { fencingToken, validUntil } = grant;
+    this.instrumentation.emit('lock.acquired', {
+      waitMs: Date.now() - started,
+      mode: backend.mode,
+      resource,
+      fencingToken,
+    });
+    const handleContext = (this.handleContext ??= {
       backend,
       releaseTimeout: this.defaults.releaseTimeout,
       arming: this.arming,
       logger: this.logger,
-      onSettled: (settled) => this.held.delete(settled),
+      onSettled: (settled) => {
+        this.held.delete(settled);
+        if (!this.instrumentation.observes('lock.released')) return;
+        this.instrumentation.emit('lock.released', {
+          mode: backend.mode,
+          resource: settled.resource,
+          fencingToken: settled.fencingToken,
+          heldMs: Date.now() - settled.grantedAt,
+          outcome: settled.lost ? 'lost' : 'released',
+        });
+      },
       onLost: () => this.instrumentation.emit('lock.lost', { mode: backend.mode }),
     });
-    const handle = new LockHandle(resource, token, fencingToken, validUntil, acquiredAt, keys, options, context);
+    const handle = new LockHandle(resource, token, fencingToken, validUntil, started, keys, options, handleContext);
     this.held.add(handle);
+    if (this.defaults.durability) await this.awaitReplicas(handle, keys.lock);
     return handle;
   }
 
-  private keysOf(resource: string): LockKeys {
-    let keys = this.keyCache.get(resource);
-    if (!keys) {
-      if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
-      keys = lockKeys(this.keyspace, resource);
-      this.keyCache.set(resource, keys);
-    }
-    return keys;
+  /** Hash slot of each lock key, on a Cluster with `lock.durability` (asked once per key). */
+  private readonly slots = new Map<string, number>();
+
+  /**
+   * `lock.durability`: waits for the replicas' acknowledgement of the grant; without it, releases the lock and fails
+   * closed, since a failover could grant it again.
+   */
+  private async awaitReplicas(handle: LockHandle, key: string): Promise<void> {
+    const durability = this.defaults.durability!;
+    const client = await this.registry.connect(DEFAULT_REDIS_CONNECTION);
+    const acked = await awaitReplicaAcknowledgement(client, key, durability, this.slots).catch(() => 0);
+    if (acked >= durability.replicas) return;
+    await handle.release().catch(() => undefined);
+    throw new RedisToolkitError(
+      LOCK_NOT_REPLICATED(handle.resource, acked, durability.replicas, durability.timeout),
+      'E_LOCK_NOT_REPLICATED',
+      { resource: handle.resource },
+    );
   }
 
-  private addWake(id: string): Wake {
-    const wake = new Wake();
-    let set = this.wakes.get(id);
-    if (!set) {
-      set = new Set();
-      this.wakes.set(id, set);
-    }
-    set.add(wake);
-    return wake;
-  }
-
-  private removeWake(id: string, wake: Wake): void {
-    const set = this.wakes.get(id);
-    set?.delete(wake);
-    if (set?.size === 0) this.wakes.delete(id);
-  }
+  private readonly onFailed = (reason: LockNotAcquiredReason, waitMs: number, resource: string): void => {
+    this.instrumentation.emit('lock.failed', { waitMs, reason, mode: this.mode, resource });
+  };
 }

@@ -1,27 +1,22 @@
+// Slightly over ~300 lines on purpose: the Redlock backend keeps attempt, extend, release and give-back side by side,
+// because their safety rests on one invariant (a node's grant is only given back by the attempt that took it);
+// quorum polling and node health already live in redlock-quorum.ts and redlock-node.ts.
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { connectionSecrets, describeConnection } from '../connection/describe-connection.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { describeConnection } from '../connection/describe-connection.js';
 import { createRedisClient, type RedisClient, waitUntilReady } from '../connection/redis-connection.factory.js';
-import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
-import { redactSecrets } from '../utils/redact.js';
+import type { ResolvedRedisConnection } from '../connection/resolved-redis-connection.interface.js';
 import type { AttemptResult, ExtendResult, LockBackend, ReleaseResult } from './lock-backend.interface.js';
 import type { LockKeys } from './lock-keys.js';
 import type { LockNode } from './lock.interface.js';
-import { LOCK_NODE_FAILED } from './lock.messages.js';
+import { closeNodeClient, type RedlockNode, trackNodeHealth } from './redlock-node.js';
+import { pollQuorum, type Vote } from './redlock-quorum.js';
 import { EXTEND, NODE_ACQUIRE, NODE_LEAVE, NODE_RELEASE, RAISE_FENCE } from './scripts/lock.scripts.js';
-import { driftFor, lockCommandDeadlines, LockTimeoutError, withTimeout } from './with-timeout.js';
+import { LockTimeoutError } from '../errors/lock-timeout.error.js';
+import { driftFor, lockCommandDeadlines, withTimeout } from './with-timeout.js';
 
-/** How long a graceful QUIT of a node connection may take at shutdown. */
-const QUIT_TIMEOUT_MS = 1_000;
 /** How long a fire-and-forget command (giving back a partial grant, leaving a queue) may stay pending. */
 const BACKGROUND_TIMEOUT_MS = 60_000;
-
-interface RedlockNode {
-  label: string;
-  connection: ResolvedRedisConnection;
-  client: Redis;
-  subscriber?: Redis;
-}
 
 export interface RedlockOptions {
   driftFactor: number;
@@ -33,8 +28,6 @@ export interface RedlockOptions {
   claimWindowMs: number;
   logger: Logger;
 }
-
-type Vote<T> = { ok: true; value: T } | { ok: false; refused: boolean; error?: unknown };
 
 /**
  * Redlock over independent masters: a lock is held when a majority granted it and time is left, measured from the
@@ -53,21 +46,33 @@ export class Redlock implements LockBackend {
   private subscribed?: Promise<void>;
   private readonly deadlines = lockCommandDeadlines();
   private readonly ownChannel: string;
+  /**
+   * Per token with node commands still in flight: the serial of its latest attempt and how many of its attempts
+   * have unanswered nodes. A retry reuses the token, so an answer of an older attempt that comes late must not give
+   * back (owner-checked by token, hence indistinguishable) a grant the newer attempt, queued behind it on the same
+   * connection, re-took: that deleted a lock its holder still counted in its quorum, and two holders overlapped.
+   */
+  private readonly inFlight = new Map<string, { latest: number; open: number }>();
+  private serial = 0;
 
   constructor(
     connections: ResolvedRedisConnection[],
-    private readonly onWake: (id: string) => void,
+    /** Handles a message of a wake-up channel (anyone may publish anything there; it must never throw). */
+    private readonly onWake: (channel: string, message: string) => void,
     private readonly options: RedlockOptions,
   ) {
     this.quorum = Math.floor(connections.length / 2) + 1;
     this.ownChannel = `${options.channel}:${options.instance}`;
     this.nodes = connections.map((connection) => {
+      // Fail fast on a node that is down: no offline queue, and commands in flight when its connection drops fail
+      // at once (maxRetriesPerRequest 0) instead of waiting to be resent after a reconnection, which held an
+      // attempt whose other nodes split one to one until its deadline (the whole `waitTimeout`).
       const client = createRedisClient({
         ...connection,
-        options: { ...connection.options, enableOfflineQueue: false },
+        options: { ...connection.options, enableOfflineQueue: false, maxRetriesPerRequest: 0 },
       } as ResolvedRedisConnection) as Redis;
       const node: RedlockNode = { label: connection.name, connection, client };
-      this.track(node, client);
+      trackNodeHealth(node, client, this.options.logger);
       return node;
     });
   }
@@ -95,36 +100,51 @@ export class Redlock implements LockBackend {
     ttl: number,
     leaseMs: number,
     timeoutMs: number,
+    retry = true,
   ): Promise<AttemptResult> {
     const start = Date.now();
     const drift = driftFor(ttl, this.options.driftFactor);
     const nodeTimeout = Math.max(1, Math.min(timeoutMs, ttl - drift));
     // Set once the attempt is decided; a node that answers later reacts to it (leave its queue, or give back its grant).
     let outcome: 'granted' | 'failed' | undefined;
-    const votes = await this.poll(
+    const serial = this.openAttempt(token);
+    let unanswered = this.nodes.length;
+    // A late grant is given back only while no newer attempt of the token was sent: that one's answer, which comes
+    // after this one on the node's connection, decides what happens to it.
+    const superseded = () => (this.inFlight.get(token)?.latest ?? serial) > serial;
+    const votes = await pollQuorum(
+      this.nodes,
+      this.quorum,
       (client) =>
         NODE_ACQUIRE.run(
           client,
           [keys.lock, keys.fence, keys.queue, keys.leases],
-          [token, ttl, leaseMs > 0 ? 1 : 0, leaseMs],
+          [token, ttl, leaseMs > 0 ? 1 : 0, leaseMs, retry ? 1 : 0],
           this.deadlines,
           nodeTimeout,
-        ).then(
-          (reply) => {
-            const [granted, value] = reply as [number, number];
-            // Answered after the attempt was decided: granted here but the attempt failed, give it back; refused
-            // here but granted elsewhere, we are queued on this node: leave the queue.
-            if (granted === 1 && outcome === 'failed') this.giveBack(client, keys, token);
-            else if (granted !== 1 && outcome === 'granted') this.leave(client, keys, token);
-            return granted === 1 ? { granted: true as const, fence: Number(value) } : { granted: false as const };
-          },
-          (error: unknown) => {
-            // No answer in time after the attempt failed: it may still run, and the release queued behind it on
-            // this connection undoes it.
-            if (outcome === 'failed') this.giveBack(client, keys, token);
-            throw error;
-          },
-        ),
+        )
+          .then(
+            (reply) => {
+              const [granted, value] = reply as [number, number];
+              // Answered after the attempt was decided: granted here but the attempt failed, give it back; refused
+              // here but granted elsewhere, we are queued on this node: leave the queue.
+              if (granted === 1 && outcome === 'failed' && !superseded()) this.giveBack(client, keys, token);
+              else if (granted !== 1 && outcome === 'granted') this.leave(client, keys, token);
+              return granted === 1 ? { granted: true as const, fence: Number(value) } : { granted: false as const };
+            },
+            (error: unknown) => {
+              // No answer in time after the attempt failed: it may still run, and the release queued behind it on
+              // this connection undoes it (unless a newer attempt was queued first: its own answer decides). After a
+              // grant, it may have queued us here: leave (the holder's release no longer does).
+              if (outcome === 'failed' && !superseded()) this.giveBack(client, keys, token);
+              else if (outcome === 'granted') this.leave(client, keys, token);
+              throw error;
+            },
+          )
+          .finally(() => {
+            unanswered -= 1;
+            if (unanswered === 0) this.closeAttempt(token);
+          }),
       (value) => value.granted,
     );
     const granted = votes.flatMap((v) => (v.ok && v.value.granted ? [v.value.fence] : []));
@@ -133,7 +153,9 @@ export class Redlock implements LockBackend {
       if (granted.filter((f) => f === fencingToken).length < this.quorum) {
         // Counters diverged (a node missed grants while down): lift the granting nodes to the token so every later
         // majority, which shares a node with this one, counts above it.
-        const raised = await this.poll(
+        const raised = await pollQuorum(
+          this.nodes,
+          this.quorum,
           (client, i) =>
             votes[i].ok && (votes[i] as { value: { granted: boolean } }).value.granted
               ? RAISE_FENCE.run(client, [keys.fence], [fencingToken], this.deadlines, nodeTimeout).then(() => true)
@@ -169,7 +191,7 @@ export class Redlock implements LockBackend {
     const start = Date.now();
     const drift = driftFor(ttl, this.options.driftFactor);
     const nodeTimeout = Math.max(1, Math.min(timeoutMs, ttl - drift));
-    const votes = await this.poll((client) =>
+    const votes = await pollQuorum(this.nodes, this.quorum, (client) =>
       EXTEND.run(client, [keys.lock], [token, ttl], this.deadlines, nodeTimeout).then((reply) => reply === 1),
     );
     const extended = votes.filter((v) => v.ok && v.value).length;
@@ -181,10 +203,14 @@ export class Redlock implements LockBackend {
     return { ok: false, failure: 'unreachable', error };
   }
 
-  async release(keys: LockKeys, token: string, _leave: boolean, timeoutMs: number): Promise<ReleaseResult> {
-    // Settles once a majority answered; the other nodes get the same release on their connection regardless.
-    const votes = await this.poll(
-      (client) => this.releaseOn(client, keys, token, true, timeoutMs).then((reply) => Number(reply)),
+  async release(keys: LockKeys, token: string, leave: boolean, timeoutMs: number): Promise<ReleaseResult> {
+    // Settles once a majority answered; the other nodes get the same release on their connection regardless. A
+    // holder is in no queue (the grant took it out where it was granted, `leaveQueues` elsewhere), so only a waiter
+    // giving up (`leave`) pays for leaving one.
+    const votes = await pollQuorum(
+      this.nodes,
+      this.quorum,
+      (client) => this.releaseOn(client, keys, token, leave, true, timeoutMs).then((reply) => Number(reply)),
       (released) => released > 0,
     );
     const released = votes.filter((v) => v.ok && v.value > 0).length;
@@ -201,11 +227,15 @@ export class Redlock implements LockBackend {
     this.subscribed ??= Promise.all(
       this.nodes.map(async (node) => {
         if (!node.subscriber) {
-          const subscriber = node.client.duplicate({ enableOfflineQueue: true });
+          // The node's own retry setting: a SUBSCRIBE sent while the node reconnects waits in the offline queue.
+          const subscriber = node.client.duplicate({
+            enableOfflineQueue: true,
+            maxRetriesPerRequest: (node.connection.options as RedisOptions).maxRetriesPerRequest,
+          });
           node.subscriber = subscriber;
-          this.track(node, subscriber);
+          trackNodeHealth(node, subscriber, this.options.logger);
           subscriber.on('message', (channel: string, message: string) => {
-            if (channel === this.ownChannel || channel === this.options.channel) this.onWake(message);
+            if (channel === this.ownChannel || channel === this.options.channel) this.onWake(channel, message);
           });
         }
         // A down node must not hold up waiting on the others: it subscribes when it comes back. The shared channel
@@ -219,42 +249,26 @@ export class Redlock implements LockBackend {
   async close(): Promise<void> {
     this.deadlines.clear();
     const clients = this.nodes.flatMap((node) => (node.subscriber ? [node.client, node.subscriber] : [node.client]));
-    await Promise.all(clients.map((client) => closeClient(client)));
+    await Promise.all(clients.map((client) => closeNodeClient(client)));
   }
 
-  /**
-   * Runs `command` on every node in parallel (each command is bounded by its own deadline) and resolves as soon as
-   * `decided` holds for a majority (or can no longer), leaving stragglers to settle in the background.
-   */
-  private poll<T>(
-    command: (client: RedisClient, index: number) => Promise<T>,
-    decided: (value: T) => boolean = () => true,
-  ): Promise<Array<Vote<T>>> {
-    const votes: Array<Vote<T>> = this.nodes.map(() => ({ ok: false, refused: false }));
-    return new Promise((resolve) => {
-      let settled = 0;
-      let yes = 0;
-      let no = 0;
-      const done = () => resolve(votes);
-      this.nodes.forEach((node, index) => {
-        command(node.client, index)
-          .then(
-            (value) => {
-              votes[index] = { ok: true, value };
-              if (decided(value)) yes += 1;
-              else no += 1;
-            },
-            (error: unknown) => {
-              votes[index] = { ok: false, refused: false, error };
-              no += 1;
-            },
-          )
-          .finally(() => {
-            settled += 1;
-            if (settled === this.nodes.length || yes >= this.quorum || no > this.nodes.length - this.quorum) done();
-          });
-      });
-    });
+  /** Registers an attempt of `token` as the newest, with nodes still to answer; returns its serial. */
+  private openAttempt(token: string): number {
+    const serial = ++this.serial;
+    const entry = this.inFlight.get(token);
+    if (entry) {
+      entry.latest = serial;
+      entry.open += 1;
+    } else {
+      this.inFlight.set(token, { latest: serial, open: 1 });
+    }
+    return serial;
+  }
+
+  /** Every node answered (or failed) an attempt of `token`: forget the token once none of its attempts is open. */
+  private closeAttempt(token: string): void {
+    const entry = this.inFlight.get(token);
+    if (entry && --entry.open === 0) this.inFlight.delete(token);
   }
 
   /**
@@ -273,16 +287,25 @@ export class Redlock implements LockBackend {
 
   /** Releases a grant of a failed attempt on one node, without waking anyone (the majority's holder still works). */
   private giveBack(client: RedisClient, keys: LockKeys, token: string): void {
-    this.releaseOn(client, keys, token, false, BACKGROUND_TIMEOUT_MS).catch(() => undefined);
+    this.releaseOn(client, keys, token, false, false, BACKGROUND_TIMEOUT_MS).catch(() => undefined);
   }
 
-  /** The owner-checked release script on one node; `handOver` lets it leave the queue and wake the next waiter. */
-  private releaseOn(client: RedisClient, keys: LockKeys, token: string, handOver: boolean, timeoutMs: number) {
-    const flag = handOver ? 1 : 0;
+  /**
+   * The owner-checked release script on one node; `leave` also takes the token out of the node's queue, `wake`
+   * reserves the node for the next waiter and wakes it.
+   */
+  private releaseOn(
+    client: RedisClient,
+    keys: LockKeys,
+    token: string,
+    leave: boolean,
+    wake: boolean,
+    timeoutMs: number,
+  ) {
     return NODE_RELEASE.run(
       client,
       [keys.lock, keys.fence, keys.queue, keys.leases],
-      [token, this.options.channel, flag, this.options.claimWindowMs, flag],
+      [token, this.options.channel, leave ? 1 : 0, this.options.claimWindowMs, wake ? 1 : 0],
       this.deadlines,
       timeoutMs,
     );
@@ -309,34 +332,5 @@ export class Redlock implements LockBackend {
       this.deadlines,
       BACKGROUND_TIMEOUT_MS,
     ).catch(() => undefined);
-  }
-
-  /** Logs the first error of an outage and the recovery, with the node's secrets scrubbed. */
-  private track(node: RedlockNode, client: RedisClient): void {
-    const secrets = connectionSecrets(node.connection);
-    let failing = false;
-    client.on('error', (error: Error) => {
-      if (failing) return;
-      failing = true;
-      this.options.logger.warn(
-        LOCK_NODE_FAILED(node.label, describeConnection(node.connection), redactSecrets(error.message, secrets)),
-      );
-    });
-    client.on('ready', () => {
-      if (failing) this.options.logger.log(`Redlock node "${node.label}" is ready again.`);
-      failing = false;
-    });
-  }
-}
-
-async function closeClient(client: RedisClient): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect();
-    return;
-  }
-  try {
-    await withTimeout(client.quit(), QUIT_TIMEOUT_MS);
-  } catch {
-    client.disconnect();
   }
 }

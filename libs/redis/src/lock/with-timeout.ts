@@ -1,13 +1,6 @@
 import { CommandDeadlines } from '../connection/command-deadlines.js';
+import { LockTimeoutError } from '../errors/lock-timeout.error.js';
 import { settleWithin } from '../utils/settle-within.js';
-
-/** A Redis call that did not answer in time (node down, paused or overloaded). */
-export class LockTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`no answer from Redis within ${ms} ms`);
-    this.name = 'LockTimeoutError';
-  }
-}
 
 /** Deadlines for the lock's commands: a command fails with `LockTimeoutError` at most 20 ms after its timeout. */
 export function lockCommandDeadlines(): CommandDeadlines {

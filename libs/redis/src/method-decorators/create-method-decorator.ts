@@ -28,9 +28,13 @@ export interface MethodTrampoline {
 /** The wrappers installed by an explorer, per instance and trampoline. Keyed weakly: nothing outlives its instance. */
 const installed = new WeakMap<object, Map<AnyMethod, AnyMethod>>();
 
-/** For request-scoped or transient classes: builds the wrapper for an instance Nest creates later. */
-type LazyInstaller = (instance: object) => AnyMethod | undefined;
-const lazyInstallers = new WeakMap<AnyMethod, LazyInstaller>();
+/**
+ * For instances of request-scoped or transient providers, created after startup: builds the wrapper of one trampoline
+ * on first call, from the aspects of the application that created the instance. Keyed by instance, never by class:
+ * the same class may live in several applications of one process.
+ */
+type InstanceInstaller = (trampoline: AnyMethod) => AnyMethod | undefined;
+const instanceInstallers = new WeakMap<object, InstanceInstaller>();
 
 const TRAMPOLINE = Symbol('nest-redis:trampoline');
 
@@ -49,10 +53,9 @@ export function hasMethodWrapper(instance: object, trampoline: AnyMethod): boole
   return installed.get(instance)?.has(trampoline) ?? false;
 }
 
-/** Internal (explorer): sets (or, with `undefined`, removes) the lazy installer of a request-scoped method. */
-export function setLazyInstaller(trampoline: AnyMethod, installer: LazyInstaller | undefined): void {
-  if (installer) lazyInstallers.set(trampoline, installer);
-  else lazyInstallers.delete(trampoline);
+/** Internal (explorer): how wrappers are built for `instance` on first call (an instance created after startup). */
+export function setInstanceInstaller(instance: object, installer: InstanceInstaller): void {
+  instanceInstallers.set(instance, installer);
 }
 
 /** Internal (explorer): the trampolines recorded for `prototype[methodName]`, inherited ones included. */
@@ -71,7 +74,7 @@ function createTrampoline(record: Omit<MethodTrampoline, 'trampoline'>, classNam
   const trampoline = function (this: object, ...args: unknown[]): unknown {
     let wrapper = installed.get(this)?.get(trampoline);
     if (wrapper === undefined) {
-      wrapper = lazyInstallers.get(trampoline)?.(this);
+      wrapper = instanceInstallers.get(this)?.(trampoline);
       if (wrapper === undefined) {
         const names = record.decorations.map((d) => d.decoratorName).reverse();
         throw new MethodNotWrappedError(

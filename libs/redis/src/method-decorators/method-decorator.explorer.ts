@@ -9,8 +9,9 @@ import {
   type MethodTrampoline,
   hasMethodWrapper,
   installMethodWrapper,
-  setLazyInstaller,
+  setInstanceInstaller,
 } from './create-method-decorator.js';
+import { watchScopedInstances } from './scoped-instance.hook.js';
 
 /** A decorated method found on a class, with the class that declares it. */
 interface DecoratedMethod {
@@ -28,15 +29,20 @@ interface DecoratedMethod {
  *    finds the methods our decorators replaced by trampolines along the prototype chain, and installs for each
  *    instance and trampoline one wrapper: the aspects composed around the original method, the decorator written
  *    closest to the method innermost, the one on top outermost;
- * 3. request-scoped and transient classes (no instance exists at startup): the wrapper is built on the first call
- *    of each new instance, from this application's aspects, and cached for that instance. Logged once at debug.
+ * 3. request-scoped and transient providers (no instance exists at startup): this application's container reports
+ *    each instance it creates (`watchScopedInstances`), and the wrapper is built on that instance's first call from
+ *    this application's aspects, then cached for it. Nothing is kept per class or per process, so two applications
+ *    in one process with the same request-scoped class each wrap their own instances. Logged once at debug.
  *
  * A decorator whose aspect is missing fails startup with a `RedisOptionsError` naming the class and method.
  */
 @Injectable()
 export class MethodDecoratorExplorer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RedisModule');
-  private readonly lazyTrampolines = new Set<AnyMethod>();
+  /** This application's scoped providers being watched, with the function that stops watching each. */
+  private readonly watched = new Map<InstanceWrapper, () => void>();
+  /** Per prototype: its decorated methods by trampoline (scoped instances of one class share them). */
+  private readonly methodsByPrototype = new WeakMap<object, Map<AnyMethod, DecoratedMethod>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -49,24 +55,18 @@ export class MethodDecoratorExplorer implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const trampoline of this.lazyTrampolines) setLazyInstaller(trampoline, undefined);
-    this.lazyTrampolines.clear();
+    for (const stop of this.watched.values()) stop();
+    this.watched.clear();
   }
 
-  /** Installs every wrapper; safe to call again (already wrapped instances are skipped). */
+  /** Installs every wrapper; safe to call again (already wrapped instances and watched providers are skipped). */
   explore(): void {
     const aspects = this.collectAspects();
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     const seen = new Set<object>();
-    const lazyClasses = new Set<DecoratedClass>();
     for (const wrapper of wrappers) {
       if (this.isScoped(wrapper)) {
-        // No instance exists yet: Nest creates one per request (or per injection), from the class.
-        const type = wrapper.metatype as DecoratedClass | null;
-        if (typeof type !== 'function' || !type.prototype || lazyClasses.has(type)) continue;
-        lazyClasses.add(type);
-        const methods = this.decoratedMethods(type.prototype as object);
-        if (methods.length > 0) this.installLazily(type, methods, aspects);
+        this.watchScoped(wrapper, aspects);
         continue;
       }
       const instance = wrapper.instance as unknown;
@@ -76,6 +76,57 @@ export class MethodDecoratorExplorer implements OnModuleInit, OnModuleDestroy {
       const methods = this.decoratedMethods(Object.getPrototypeOf(instance) as object | null);
       for (const method of methods) this.install(instance, method, aspects);
     }
+  }
+
+  /**
+   * A request-scoped or transient provider: no instance exists yet (Nest creates one per request or injection).
+   * Each instance this application creates gets an installer bound to this application's aspects.
+   */
+  private watchScoped(wrapper: InstanceWrapper, aspects: Map<string, MethodAspect>): void {
+    if (this.watched.has(wrapper)) return;
+    const type = wrapper.metatype as DecoratedClass | null;
+    const isFactory = wrapper.inject !== undefined && wrapper.inject !== null;
+    const prototype = !isFactory && typeof type === 'function' ? (type.prototype as object | undefined) : undefined;
+    if (prototype) {
+      const methods = this.decoratedMethods(prototype);
+      if (methods.length === 0) return;
+      // Checked now, so a missing aspect fails startup rather than the first request.
+      for (const method of methods) {
+        for (const decoration of method.record.decorations) this.aspectFor(decoration, method, aspects);
+      }
+      this.logger.debug(
+        REQUEST_SCOPED_WRAPPED(
+          type?.name ?? String(wrapper.name),
+          methods.map((m) => `${m.record.methodName}()`),
+        ),
+      );
+    } else if (!isFactory) {
+      return;
+    }
+    this.watched.set(
+      wrapper,
+      watchScopedInstances(wrapper, (instance) => this.prepareScopedInstance(instance, aspects)),
+    );
+  }
+
+  /** Gives a newly created scoped instance the installer of this application (wrappers are built on first call). */
+  private prepareScopedInstance(instance: object, aspects: Map<string, MethodAspect>): void {
+    const methods = this.methodsOf(Object.getPrototypeOf(instance) as object | null);
+    if (methods.size === 0) return;
+    setInstanceInstaller(instance, (trampoline) => {
+      const method = methods.get(trampoline);
+      return method && this.compose(instance, method, aspects);
+    });
+  }
+
+  private methodsOf(prototype: object | null): Map<AnyMethod, DecoratedMethod> {
+    if (!prototype) return new Map();
+    let methods = this.methodsByPrototype.get(prototype);
+    if (!methods) {
+      methods = new Map(this.decoratedMethods(prototype).map((m) => [m.record.trampoline, m]));
+      this.methodsByPrototype.set(prototype, methods);
+    }
+    return methods;
   }
 
   private isScoped(wrapper: InstanceWrapper): boolean {
@@ -124,23 +175,6 @@ export class MethodDecoratorExplorer implements OnModuleInit, OnModuleDestroy {
   private install(instance: object, method: DecoratedMethod, aspects: Map<string, MethodAspect>): void {
     if (hasMethodWrapper(instance, method.record.trampoline)) return;
     installMethodWrapper(instance, method.record.trampoline, this.compose(instance, method, aspects));
-  }
-
-  private installLazily(type: DecoratedClass, methods: DecoratedMethod[], aspects: Map<string, MethodAspect>): void {
-    for (const method of methods) {
-      // Checked now, so a missing aspect fails startup rather than the first request.
-      for (const decoration of method.record.decorations) this.aspectFor(decoration, method, aspects);
-      setLazyInstaller(method.record.trampoline, (instance) =>
-        instance instanceof method.declaringClass ? this.compose(instance, method, aspects) : undefined,
-      );
-      this.lazyTrampolines.add(method.record.trampoline);
-    }
-    this.logger.debug(
-      REQUEST_SCOPED_WRAPPED(
-        type.name,
-        methods.map((m) => `${m.record.methodName}()`),
-      ),
-    );
   }
 
   /** The aspects around the original method: first decoration (closest to the method) innermost. */

@@ -18,8 +18,12 @@ export const METRIC_NAMES = {
   transportDeadLettered: 'transport_messages_dead_lettered_total',
   transportHandlerDuration: 'transport_handler_duration_seconds',
   transportConsumerLag: 'transport_consumer_lag',
+  rateLimitAllowed: 'rate_limit_allowed_total',
+  rateLimitRejected: 'rate_limit_rejected_total',
+  rateLimitErrors: 'rate_limit_errors_total',
   connectionErrors: 'connection_errors_total',
   connectionReconnects: 'connection_reconnects_total',
+  untrustedInputRejected: 'untrusted_input_rejected_total',
 } as const;
 
 /** @default 'nest_redis_' */

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit }
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CacheMetrics } from '../cache/cache-metrics.js';
 import { RedisInstrumentation } from '../instrumentation/redis-instrumentation.js';
+import { REDIS_RESOLVED_OPTIONS } from '../redis.constants.js';
 import type { ConsumerLagSource } from './redis-metrics-options.interface.js';
 import { METRIC_NAMES } from './metric-names.js';
 import { REDIS_METRICS_OPTIONS, REDIS_METRICS_REGISTRY } from './redis-metrics.constants.js';
@@ -24,6 +25,18 @@ export interface CacheCounterSnapshot {
 /** Counters a capability keeps itself (plain numbers on the hot path), read at scrape time. */
 export type CounterSnapshotSource = () => Record<string, CacheCounterSnapshot>;
 
+/** The part of `RedisModule`'s resolved options read to start known label sets at 0. */
+interface ModuleLabelSource {
+  connections: ReadonlyMap<string, unknown>;
+  lock?: { nodes: readonly unknown[] };
+}
+
+/** Why a lock acquisition fails, per mode (`LockNotAcquiredReason`): the label sets started at 0. */
+const LOCK_FAILURE_REASONS = {
+  single: ['contention', 'unreachable', 'aborted'],
+  redlock: ['contention', 'no-quorum', 'aborted'],
+} as const;
+
 /**
  * Turns the library's instrumentation events into Prometheus metrics on the injected registry, and reads the
  * counters capabilities keep themselves (cache hits, misses…) and the consumer lag of streams servers at scrape
@@ -42,6 +55,8 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
     // The module's own cache counters are read without any wiring by the app; optional so that a RedisModule
     // registered with isGlobal: false does not break metrics.
     @Optional() cacheMetrics?: CacheMetrics,
+    // Read once at startup to start the known label sets at 0 (connection names, the lock mode).
+    @Optional() @Inject(REDIS_RESOLVED_OPTIONS) private readonly moduleOptions?: ModuleLabelSource,
   ) {
     if (cacheMetrics) this.addCacheCounters(() => cacheMetrics.snapshot());
   }
@@ -98,7 +113,10 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
     const acquisitions = counter('lockAcquisitions', 'Locks acquired.', ['mode']);
     const failures = counter('lockFailures', 'Lock acquisitions that failed, by reason.', ['mode', 'reason']);
     const losses = counter('lockLosses', 'Held locks lost before release.', ['mode']);
-    const wait = histogram('lockWait', 'Time spent waiting to acquire a lock (acquired or not).', ['mode', 'outcome']);
+    const wait = histogram('lockWait', 'Time spent waiting to acquire a lock, by outcome (acquired, failed).', [
+      'mode',
+      'outcome',
+    ]);
 
     const patternLabels = ['pattern', 'mode'];
     const handled = counter('transportHandled', 'Transport messages handled successfully.', patternLabels);
@@ -127,8 +145,41 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
       },
     });
 
+    const rateLimitLabels = ['limit', 'kind'];
+    const rateLimitAllowed = counter('rateLimitAllowed', 'Calls a rate limit allowed (fail-open ones included).', [
+      ...rateLimitLabels,
+    ]);
+    const rateLimitRejected = counter('rateLimitRejected', 'Calls a rate limit refused (fail-closed ones included).', [
+      ...rateLimitLabels,
+    ]);
+    const rateLimitErrors = counter(
+      'rateLimitErrors',
+      'Rate limit decisions Redis could not make (error or commandTimeout): the failure policy decided.',
+      rateLimitLabels,
+    );
+
     const connectionErrors = counter('connectionErrors', 'Errors emitted by Redis connections.', ['connection']);
     const reconnects = counter('connectionReconnects', 'Reconnection attempts of Redis connections.', ['connection']);
+    const rejected = counter(
+      'untrustedInputRejected',
+      'Malformed messages, entries or values read from Redis and dropped (or dead-lettered), by where they were read.',
+      ['source'],
+    );
+
+    // Known label sets start at 0: a series that appears only with its first event hides that event from rate(),
+    // and an alert on `increase(...) > 0` would never see the first lock failure or dead letter.
+    for (const connection of this.moduleOptions?.connections.keys() ?? []) {
+      connectionErrors.inc({ connection }, 0);
+      reconnects.inc({ connection }, 0);
+    }
+    if (this.moduleOptions?.lock) {
+      // As LockService decides: Redlock when `lock.nodes` is configured.
+      const mode = this.moduleOptions.lock.nodes.length > 0 ? 'redlock' : 'single';
+      acquisitions.inc({ mode }, 0);
+      losses.inc({ mode }, 0);
+      for (const reason of LOCK_FAILURE_REASONS[mode]) failures.inc({ mode, reason }, 0);
+      for (const outcome of ['acquired', 'failed']) wait.zero({ mode, outcome });
+    }
 
     const on = this.instrumentation.on.bind(this.instrumentation);
     this.unsubscribe.push(
@@ -144,6 +195,15 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
         wait.observe({ mode, outcome: 'failed' }, waitMs / 1000);
       }),
       on('lock.lost', ({ mode }) => losses.inc({ mode })),
+      on('transport.listening', ({ mode, patterns }) => {
+        for (const pattern of patterns) {
+          const labels = { pattern, mode };
+          handled.inc(labels, 0);
+          failed.inc(labels, 0);
+          deadLettered.inc(labels, 0);
+          for (const outcome of ['ok', 'failed', 'dead-lettered']) handlerDuration.zero({ ...labels, outcome });
+        }
+      }),
       on('transport.handled', ({ pattern, mode, durationMs, outcome }) => {
         const labels = { pattern, mode };
         if (outcome === 'ok') handled.inc(labels);
@@ -151,8 +211,13 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
         if (outcome === 'dead-lettered') deadLettered.inc(labels);
         handlerDuration.observe({ ...labels, outcome }, durationMs / 1000);
       }),
+      on('rate-limit.decision', ({ limit, kind, allowed, degraded }) => {
+        (allowed ? rateLimitAllowed : rateLimitRejected).inc({ limit, kind });
+        if (degraded) rateLimitErrors.inc({ limit, kind });
+      }),
       on('connection.error', ({ connection }) => connectionErrors.inc({ connection })),
       on('connection.reconnecting', ({ connection }) => reconnects.inc({ connection })),
+      on('input.rejected', ({ source }) => rejected.inc({ source })),
     );
   }
 

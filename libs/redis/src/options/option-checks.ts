@@ -53,17 +53,26 @@ export function optionalBoolean(value: unknown, field: string): boolean | undefi
   return value;
 }
 
+/** An integer within [min, max]; `unit` names what it counts in the message (`milliseconds`). */
+export function optionalInteger(
+  value: unknown,
+  field: string,
+  { min, max, unit }: { min: number; max: number; unit?: string },
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `an integer ${unit ? `number of ${unit} ` : ''}between ${min} and ${max}`, value);
+  }
+  return value;
+}
+
 /** An integer number of milliseconds within [min, max]. */
 export function optionalDuration(
   value: unknown,
   field: string,
   { min = 1, max = 86_400_000 }: { min?: number; max?: number } = {},
 ): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(field, `an integer number of milliseconds between ${min} and ${max}`, value);
-  }
-  return value;
+  return optionalInteger(value, field, { min, max, unit: 'milliseconds' });
 }
 
 /** Rejects keys the shape does not know, so a typo (`keyprefix`) fails instead of being ignored. */

@@ -1,13 +1,24 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { CONFLICTING_OPTIONS } from '../redis.messages.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
-import type { ResolvedRedisConnection } from '../interfaces/resolved-redis-options.interface.js';
-import { fail, optionalDuration, optionalObject, optionalString, rejectUnknownKeys } from './option-checks.js';
+import type { ResolvedRedisConnection } from '../connection/resolved-redis-connection.interface.js';
+import { CredentialsConnector } from '../connection/credentials.connector.js';
+import type { RedisCredentialsProvider } from '../connection/redis-credentials.interface.js';
+import { createRotatingCredentials } from '../connection/rotating-credentials.js';
+import {
+  fail,
+  optionalBoolean,
+  optionalDuration,
+  optionalObject,
+  optionalString,
+  rejectUnknownKeys,
+} from './option-checks.js';
 
 export const CONNECTION_OPTION_KEYS = [
   'url',
   'username',
   'password',
+  'credentials',
   'redisOptions',
   'sentinels',
   'name',
@@ -56,11 +67,24 @@ function parseRedisUrl(value: string, field: string): UrlParts {
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    username: url.username ? decodeUrlPart(url.username, field, 'user name') : undefined,
+    password: url.password ? decodeUrlPart(url.password, field, 'password') : undefined,
     db,
     tls: url.protocol === 'rediss:',
   };
+}
+
+/**
+ * Percent-decodes the user name or password of a URL. A `%` not followed by two hex digits (a password holding a
+ * literal `%`) makes `decodeURIComponent` throw a bare `URIError`: it becomes a `RedisOptionsError` naming the field
+ * and the fix, without the text (it is a secret).
+ */
+function decodeUrlPart(text: string, field: string, part: 'user name' | 'password'): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return fail(field, `a URL whose ${part} is percent-encoded (write a literal "%" as "%25")`);
+  }
 }
 
 /** Parses `host:port`, `redis://host:port` or `{ host, port }`. */
@@ -93,6 +117,56 @@ function parseNodeList(value: unknown, field: string): Array<{ host: string; por
   return value.map((node, i) => parseNodeAddress(node, `${field}[${i}]`));
 }
 
+/** What `credentials` resolved to: fixed values merged like `username`/`password`, or a function to call per connect. */
+type CredentialsOption =
+  { kind: 'fixed'; username?: string; password: string } | { kind: 'function'; provider: RedisCredentialsProvider };
+
+function parseCredentials(raw: Record<string, unknown>, field: string, at: (key: string) => string) {
+  const value = raw.credentials;
+  if (value === undefined) return undefined;
+  const others = ['username', 'password'].filter((k) => raw[k] !== undefined);
+  if (others.length > 0) throw new RedisOptionsError(CONFLICTING_OPTIONS(field, others.map(at)), field);
+  if (typeof value === 'function') return { kind: 'function', provider: value as RedisCredentialsProvider } as const;
+  const obj = optionalObject(value, field);
+  if (!obj) return fail(field, 'a function returning { username?, password } or such an object', value);
+  rejectUnknownKeys(obj, ['username', 'password'], field);
+  const username = optionalString(obj.username, `${field}.username`, { nonEmpty: true });
+  const password = optionalString(obj.password, `${field}.password`, { nonEmpty: true });
+  if (password === undefined) fail(`${field}.password`, 'a non-empty string', undefined);
+  return { kind: 'fixed', username, password } satisfies CredentialsOption;
+}
+
+/**
+ * The ioredis options that authenticate with `credentials`: fixed values as plain strings, or for a function the
+ * rotating values and the connector that fetches them before each connection attempt.
+ */
+function credentialsOptions(
+  credentials: CredentialsOption | undefined,
+  field: string,
+  fallbackUsername: string | undefined,
+  staticSecrets: Array<string | undefined>,
+): Partial<RedisOptions> {
+  if (!credentials) return {};
+  if (credentials.kind === 'fixed') {
+    return {
+      ...(credentials.username !== undefined && { username: credentials.username }),
+      password: credentials.password,
+    };
+  }
+  const rotating = createRotatingCredentials(
+    credentials.provider,
+    field,
+    fallbackUsername,
+    staticSecrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
+  );
+  // ioredis types these as strings; it only stringifies them when it builds the AUTH / HELLO command.
+  return {
+    username: rotating.username as unknown as string,
+    password: rotating.password as unknown as string,
+    Connector: CredentialsConnector,
+  };
+}
+
 /**
  * Validates one connection's options and turns them into the ioredis options the factory uses.
  *
@@ -114,6 +188,7 @@ export function resolveConnectionOptions(
   const url = optionalString(raw.url, at('url'), { nonEmpty: true });
   const username = optionalString(raw.username, at('username'));
   const password = optionalString(raw.password, at('password'));
+  const credentials = parseCredentials(raw, at('credentials'), at);
   const redisOptions = optionalObject(raw.redisOptions, at('redisOptions'));
   const sentinelName = optionalString(raw.name, at('name'), { nonEmpty: true });
   const sentinelPassword = optionalString(raw.sentinelPassword, at('sentinelPassword'));
@@ -133,8 +208,9 @@ export function resolveConnectionOptions(
     const others = ['url', 'sentinels', 'redisOptions'].filter((k) => raw[k] !== undefined);
     if (others.length > 0)
       throw new RedisOptionsError(CONFLICTING_OPTIONS(at('cluster'), others.map(at)), at('cluster'));
-    rejectUnknownKeys(cluster, ['nodes', 'options'], at('cluster'));
+    rejectUnknownKeys(cluster, ['nodes', 'options', 'shardedPubSub'], at('cluster'));
     const nodes = parseNodeList(cluster.nodes, at('cluster.nodes'));
+    const shardedPubSub = optionalBoolean(cluster.shardedPubSub, at('cluster.shardedPubSub')) ?? true;
     const clusterOptions = (optionalObject(cluster.options, at('cluster.options')) ?? {}) as ClusterOptions;
     if ('keyPrefix' in clusterOptions || (clusterOptions.redisOptions && 'keyPrefix' in clusterOptions.redisOptions)) {
       throw new RedisOptionsError(
@@ -151,10 +227,11 @@ export function resolveConnectionOptions(
         ...clusterOptions.redisOptions,
         ...(username !== undefined && { username }),
         ...(password !== undefined && { password }),
+        ...credentialsOptions(credentials, at('credentials'), clusterOptions.redisOptions?.username, []),
         connectionName,
       },
     };
-    return { kind: 'cluster', name, connectTimeout, nodes, options };
+    return { kind: 'cluster', name, connectTimeout, nodes, options, shardedPubSub };
   }
 
   if (raw.sentinels !== undefined) {
@@ -166,12 +243,21 @@ export function resolveConnectionOptions(
     const options: RedisOptions = {
       connectTimeout,
       disconnectTimeout: DEFAULT_DISCONNECT_TIMEOUT_MS,
+      // Listen for the sentinels' +switch-master and leave a demoted master at once. Without it a connection stays on
+      // the old master after a failover until Sentinel reconfigures that node as a replica (about 10 s here), and
+      // every write it acknowledges meanwhile is lost in the resync: a probe lost ~10 s of acknowledged writes per
+      // SENTINEL FAILOVER without it, ~1 s with it (test/soak/sentinel-failover-write-loss.ts). Overridable.
+      failoverDetector: true,
       ...(redisOptions as RedisOptions | undefined),
       sentinels,
       name: sentinelName,
       ...(sentinelPassword !== undefined && { sentinelPassword }),
       ...(username !== undefined && { username }),
       ...(password !== undefined && { password }),
+      ...credentialsOptions(credentials, at('credentials'), (redisOptions as RedisOptions | undefined)?.username, [
+        sentinelPassword,
+        (redisOptions as RedisOptions | undefined)?.sentinelPassword,
+      ]),
       lazyConnect: true,
       connectionName,
     };
@@ -193,6 +279,12 @@ export function resolveConnectionOptions(
     ...(redisOptions as RedisOptions | undefined),
     ...(username !== undefined && { username }),
     ...(password !== undefined && { password }),
+    ...credentialsOptions(
+      credentials,
+      at('credentials'),
+      (redisOptions as RedisOptions | undefined)?.username ?? fromUrl?.username,
+      [],
+    ),
     lazyConnect: true,
     connectionName,
   };

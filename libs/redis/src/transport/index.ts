@@ -2,23 +2,22 @@
  * `@localcloudlab/nest-redis/transport`: the Redis transport for `@nestjs/microservices`. A separate entry point (as
  * `/health` and `/metrics` are), so that `@nestjs/microservices` stays an optional peer of the main one.
  */
-export {
-  RedisTransportServer,
-  type ConsumerLagRegistry,
-  type RedisTransportModuleOptions,
-} from './redis-transport.server.js';
+export { RedisTransportServer } from './server/redis-transport.server.js';
+export type { ConsumerLagRegistry, RedisTransportModuleOptions } from './server/redis-transport-server.options.js';
 export type { RedisStreamInfo } from './streams/redis-streams.info.js';
-export { RedisTransportClient } from './redis-transport.client.js';
+export { RedisTransportClient } from './client/redis-transport.client.js';
 export {
   RedisTransportStatus,
+  type RedisTransportClients,
   type RedisTransportConnectionRole,
   type RedisTransportEvents,
 } from './redis-transport.events.js';
 export type {
+  RedisStreamsDurabilityOptions,
   RedisStreamsOptions,
   RedisTransportMode,
   RedisTransportOptions,
-} from './redis-transport-options.interface.js';
+} from './options/redis-transport-options.interface.js';
 export { JsonTransportCodec, type RedisTransportCodec } from './codec/redis-transport.codec.js';
 export { RedisPubSubContext } from './pubsub/redis-pubsub.context.js';
 export { RedisStreamsContext } from './streams/redis-streams.context.js';

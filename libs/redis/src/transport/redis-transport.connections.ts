@@ -3,13 +3,15 @@ import { Cluster, Redis } from 'ioredis';
 import { connectionSecrets, describeConnection } from '../connection/describe-connection.js';
 import { type RedisClient, waitUntilReady } from '../connection/redis-connection.factory.js';
 import { redactSecrets } from '../utils/redact.js';
+import { waitWithin } from '../utils/settle-within.js';
 import { STATUS_CHANGED } from './redis-transport.messages.js';
 import {
+  type RedisTransportClients,
   type RedisTransportConnectionRole,
   type RedisTransportEvents,
   RedisTransportStatus,
 } from './redis-transport.events.js';
-import type { ResolvedTransportOptions } from './resolve-transport-options.js';
+import type { ResolvedTransportOptions } from './options/resolve-transport-options.js';
 
 type Listener = { event: keyof RedisTransportEvents; callback: (...args: never[]) => void };
 
@@ -22,6 +24,11 @@ export interface ConnectionUse {
    * node the transport coalesces writes itself (`connection/redis-write-coalescer.ts`).
    */
   autoPipelining?: boolean;
+  /**
+   * Holds sharded subscriptions (`shardedPubSub`): on a Cluster, one subscriber per shard (ioredis'
+   * `shardedSubscribers`), since an SSUBSCRIBE must reach the node owning its channel's slot.
+   */
+  shardedSubscriptions?: boolean;
 }
 
 /**
@@ -53,6 +60,13 @@ export class RedisTransportConnections {
 
   get all(): ReadonlyMap<RedisTransportConnectionRole, RedisClient> {
     return this.clients;
+  }
+
+  /** The connections as `unwrap()` hands them out: `[pub, sub, …]`, with `get(role)`. */
+  unwrapped(): RedisTransportClients<RedisClient> {
+    const list = [...this.clients.values()];
+    Object.defineProperty(list, 'get', { value: (role: RedisTransportConnectionRole) => this.clients.get(role) });
+    return list as unknown as RedisTransportClients<RedisClient>;
   }
 
   /** Creates (not yet connected) the connection for `role`. */
@@ -91,12 +105,7 @@ export class RedisTransportConnections {
     await Promise.all(
       clients.map(async (client) => {
         if (client.status !== 'ready') return client.disconnect();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.quit().catch(() => undefined),
-          new Promise((resolve) => (timer = setTimeout(resolve, 2_000))),
-        ]);
-        clearTimeout(timer);
+        await waitWithin(client.quit(), 2_000);
         client.disconnect();
       }),
     );
@@ -121,6 +130,7 @@ export class RedisTransportConnections {
         ...connection.options,
         ...perUse,
         ...(use.autoPipelining && { enableAutoPipelining: true }),
+        ...(use.shardedSubscriptions && { shardedSubscribers: true }),
         lazyConnect: true,
         clusterRetryStrategy: retryStrategy,
         redisOptions: { ...base, connectionName: this.connectionName(base.connectionName, role) },

@@ -15,6 +15,15 @@ export enum RedisTransportStatus {
 export type RedisTransportConnectionRole = 'pub' | 'sub' | `stream:${string}`;
 
 /**
+ * What `unwrap()` returns: the ioredis clients in the order Nest's `Transport.REDIS` returns them (`[pub, sub]`,
+ * then a server's stream readers), so `const [pub, sub] = client.unwrap()` works as with the built-in, plus
+ * `get(role)` to pick one by role.
+ */
+export type RedisTransportClients<TClient = unknown> = readonly TClient[] & {
+  get(role: RedisTransportConnectionRole): TClient | undefined;
+};
+
+/**
  * Events of the underlying ioredis connections, as `server.on()` / `client.on()` accept them. Each callback gets
  * the role of the connection first, as Nest's Redis transport does.
  */

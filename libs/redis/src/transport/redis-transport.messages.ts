@@ -43,3 +43,26 @@ export const EVENT_HANDLER_FAILED = (pattern: string, reason: string): string =>
 
 export const PAYLOAD_TOO_LARGE = (pattern: string, bytes: number, maxBytes: number): string =>
   `Packet for "${pattern}" is ${bytes} bytes once encoded, over maxPayloadBytes ${maxBytes}; it was not sent.`;
+
+export const BUILT_IN_OPTION_REPLACED = (field: string, replacement: string): string =>
+  `Invalid RedisTransport option "${field}" (an option of Nest's built-in Transport.REDIS): ${replacement}.`;
+
+export const SEND_UNREACHABLE = (pattern: string, timeoutMs: number, target: string, state: string): string =>
+  `Redis at ${target} is unreachable (connection ${state}): "${pattern}" got no reply within sendTimeout ${timeoutMs} ms.`;
+
+export const SERVER_CLOSED_DURING_STREAM = 'The server closed before this reply stream completed.';
+
+export const SEND_NOT_CONNECTED = (pattern: string, target: string, reason: string): string =>
+  `Redis at ${target} is unreachable: "${pattern}" was not sent (${reason}).`;
+
+export const RETURN_BUFFERS_ON_SERVER =
+  "it applies to a client's replies only (the built-in server ignores it); remove it from the server options";
+
+export const EMIT_NOT_REPLICATED = (
+  pattern: string,
+  id: string,
+  acked: number,
+  replicas: number,
+  timeoutMs: number,
+): string =>
+  `Event "${pattern}" was stored (entry ${id}) but only ${acked} of ${replicas} replica(s) acknowledged it within streams.durability.timeout ${timeoutMs} ms; a failover could lose it, so it is not confirmed (retry it).`;

@@ -1,25 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { CacheService, RedisModule } from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, bootstrapTestingApp, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 import { CatalogModule, CatalogService } from './fixtures/catalog.service.js';
 
 const prefix = uniqueKeyPrefix('cache-decorators');
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 describe('@Cacheable / @CachePut / @CacheEvict', () => {
   let app: INestApplicationContext;
   let catalog: CatalogService;
   let cache: CacheService;
-  let observer: Redis;
 
   beforeAll(async () => {
-    observer = new Redis(REDIS_URL);
     app = await bootstrapTestingApp([
       RedisModule.forRoot({ url: REDIS_URL, keyPrefix: prefix, cache: { ttl: 5_000 } }),
       CatalogModule,
@@ -36,8 +29,6 @@ describe('@Cacheable / @CachePut / @CacheEvict', () => {
 
   afterAll(async () => {
     await app?.close();
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   describe('@Cacheable', () => {

@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { CacheService, RedisModule } from '@app/redis';
-import { LogCapture, RedisServerProcess, eventually, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { LogCapture, RedisServerProcess, eventually, uniqueKeyPrefix } from '@test/harness';
 import { CounterModule, CounterService } from './fixtures/counter.service.js';
 
 const prefix = uniqueKeyPrefix('cache-fail-open');

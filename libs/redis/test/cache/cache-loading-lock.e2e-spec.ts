@@ -10,12 +10,7 @@ import {
   type RedisClient,
 } from '@app/redis';
 import { encodeEntry } from '../../src/cache/cache-entry.codec.js';
-import {
-  RedisServerProcess,
-  bootstrapTestingApp,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { RedisServerProcess, bootstrapTestingApp, eventually, uniqueKeyPrefix } from '@test/harness';
 
 const prefix = uniqueKeyPrefix('cache-loading-lock');
 /** Long enough that a waiter kept until the end of it would fail every time bound below. */

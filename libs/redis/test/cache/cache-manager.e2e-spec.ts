@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CACHE_MANAGER, CacheInterceptor, CacheKey, CacheTTL } from '@nestjs/cache-manager';
-import { Controller, Get, Inject, type INestApplication, Module, Param, UseInterceptors } from '@nestjs/common';
+import { CACHE_MANAGER, CacheInterceptor, CacheKey, CacheTTL, Cache as NestCache } from '@nestjs/cache-manager';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  type INestApplication,
+  Module,
+  Param,
+  UseInterceptors,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { createCache, KeyvAdapter, type Cache, type CacheManagerStore } from 'cache-manager';
 import { redisInsStore } from 'cache-manager-ioredis-yet';
@@ -8,13 +17,7 @@ import { Keyv } from 'keyv';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { CacheService, RedisModule, getRedisConnectionToken, type RedisClient } from '@app/redis';
-import {
-  REDIS_URL,
-  RedisServerProcess,
-  deleteKeysWithPrefix,
-  silentLogger,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, RedisServerProcess, silentLogger, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 /** cache-manager-ioredis-yet is typed against cache-manager 5; cache-manager 7's KeyvAdapter runs it as is. */
 function legacyStore(store: unknown): CacheManagerStore {
@@ -22,6 +25,7 @@ function legacyStore(store: unknown): CacheManagerStore {
 }
 
 const prefix = uniqueKeyPrefix('cache-manager');
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 @Controller('venues')
 @UseInterceptors(CacheInterceptor)
@@ -48,15 +52,19 @@ class ManualController {
   constructor(@Inject(CACHE_MANAGER) readonly cacheManager: Cache) {}
 }
 
-@Module({ controllers: [VenuesController, ManualController] })
+/** Injects by type alone, as Nest's caching docs show (`Cache` of @nestjs/cache-manager as the token). */
+@Injectable()
+class TypedCacheUser {
+  constructor(readonly cache: NestCache) {}
+}
+
+@Module({ controllers: [VenuesController, ManualController], providers: [TypedCacheUser] })
 class VenuesModule {}
 
 describe('CACHE_MANAGER served by RedisModule (cache-manager 7 + Keyv over the shared client)', () => {
   let app: INestApplication;
-  let observer: Redis;
 
   beforeAll(async () => {
-    observer = new Redis(REDIS_URL);
     const moduleRef = await Test.createTestingModule({
       imports: [RedisModule.forRoot({ url: REDIS_URL, keyPrefix: prefix, cache: { ttl: 10_000 } }), VenuesModule],
     })
@@ -68,8 +76,6 @@ describe('CACHE_MANAGER served by RedisModule (cache-manager 7 + Keyv over the s
 
   afterAll(async () => {
     await app?.close();
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   it('CacheInterceptor serves the second GET from Redis, under <prefix>cache:cm:<url>', async () => {
@@ -101,6 +107,15 @@ describe('CACHE_MANAGER served by RedisModule (cache-manager 7 + Keyv over the s
     expect(await cacheManager.get('manual')).toBeUndefined();
   });
 
+  it('`constructor(private cache: Cache)` gets the same cache manager as CACHE_MANAGER, writing to Redis', async () => {
+    const { cache } = app.get(TypedCacheUser);
+    expect(cache).toBe(app.get(CACHE_MANAGER));
+    expect(app.get(NestCache)).toBe(app.get(CACHE_MANAGER));
+    await cache.set('typed', 'by-class', 5_000);
+    expect(await app.get(ManualController).cacheManager.get('typed')).toBe('by-class');
+    expect(await observer.exists(`${prefix}cache:cm:typed`)).toBe(1);
+  });
+
   it('clear() removes only CACHE_MANAGER keys of this namespace; disconnect() leaves the shared client open', async () => {
     const cacheManager = app.get(ManualController).cacheManager;
     await cacheManager.set('a', 1);
@@ -115,6 +130,24 @@ describe('CACHE_MANAGER served by RedisModule (cache-manager 7 + Keyv over the s
     const client = app.get<RedisClient>(getRedisConnectionToken());
     expect(client.status).toBe('ready');
     expect(await client.ping()).toBe('PONG');
+  });
+});
+
+describe('the Cache alias with a non-global RedisModule (isGlobal: false)', () => {
+  it('boots, serves CACHE_MANAGER to the importing module and leaves the Cache token out', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [RedisModule.forRoot({ url: REDIS_URL, keyPrefix: `${prefix}local:`, isGlobal: false })],
+    })
+      .setLogger(silentLogger)
+      .compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+      expect(app.get(CACHE_MANAGER)).toBeTruthy();
+      expect(() => app.get(NestCache)).toThrow();
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { REDIS_URL, deleteKeysWithPrefix, eventually, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { REDIS_URL, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 import { CacheWorkerProcess } from './fixtures/cache-worker-process.js';
 
 const prefix = uniqueKeyPrefix('cache-multi-process');
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 /** Subscribers on the cache channel of `keyPrefix`: every worker's invalidation subscription is live. */
 async function subscribers(observer: Redis, keyPrefix: string): Promise<number> {
@@ -12,21 +13,11 @@ async function subscribers(observer: Redis, keyPrefix: string): Promise<number> 
 }
 
 describe('Cache across separate OS processes', () => {
-  let observer: Redis;
   let workers: CacheWorkerProcess[] = [];
-
-  beforeAll(() => {
-    observer = new Redis(REDIS_URL);
-  });
 
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.stop()));
     workers = [];
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   it('3 processes hitting one cold key at once call the loader once in total', async () => {

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Redis } from 'ioredis';
 import { CacheService, RedisModule, type CacheModuleOptions, type CacheSerializer } from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, bootstrapTestingApp, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const prefix = uniqueKeyPrefix('cache-options');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 describe('cache options against real Redis', () => {
   const apps: INestApplicationContext[] = [];
-  let observer: Redis;
 
   async function replica(keyPrefix: string, cache: CacheModuleOptions): Promise<CacheService> {
     const app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix, cache })]);
@@ -24,14 +17,8 @@ describe('cache options against real Redis', () => {
     return app.get(CacheService);
   }
 
-  beforeAll(() => {
-    observer = new Redis(REDIS_URL);
-  });
-
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   it('lockTtl: a replica loading a cold key holds a loading lock that expires within lockTtl', async () => {

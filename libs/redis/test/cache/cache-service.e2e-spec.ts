@@ -1,32 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { CacheService, RedisModule } from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, bootstrapTestingApp, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const prefix = uniqueKeyPrefix('cache-service');
+useRedisClient({ deleteKeysUnder: prefix });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A promise resolved by hand, to hold a loader in flight while the test does something else. */
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
+// get/set/del, the Redis expiry, single-flight wrap, eviction winning over a slow loader, tags and clear() are
+// the cache contract (test/contracts/cache.contract.ts), run on a single node and on Redis Cluster.
 describe('CacheService', () => {
   let app: INestApplicationContext;
   let cache: CacheService;
-  let observer: Redis;
 
   beforeAll(async () => {
-    observer = new Redis(REDIS_URL);
     app = await bootstrapTestingApp([
       RedisModule.forRoot({ url: REDIS_URL, keyPrefix: prefix, cache: { ttl: 5_000, staleTtl: 5_000 } }),
     ]);
@@ -39,8 +26,6 @@ describe('CacheService', () => {
 
   afterAll(async () => {
     await app?.close();
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   describe('get / set / del', () => {
@@ -73,50 +58,9 @@ describe('CacheService', () => {
       expect(Object.is(back.special[1], -0)).toBe(true);
       expect('missing' in back).toBe(true);
     });
-
-    it('a cached null is a hit, a missing key is undefined', async () => {
-      await cache.set('null', null);
-      expect(await cache.get('null')).toBeNull();
-      expect(await cache.getWithStatus('null')).toMatchObject({ value: null, status: 'hit', tier: 'redis' });
-      expect(await cache.get('absent')).toBeUndefined();
-      expect(await cache.getWithStatus('absent')).toBeUndefined();
-    });
-
-    it('set stores under <prefix>cache:{key} with ttl + staleTtl as the Redis expiry', async () => {
-      await cache.set('k', 'v', { ttl: 1_000, staleTtl: 2_000 });
-      const pttl = await observer.pttl(`${prefix}cache:{k}`);
-      expect(pttl).toBeGreaterThan(2_500);
-      expect(pttl).toBeLessThanOrEqual(3_000);
-    });
-
-    it('undefined is never stored', async () => {
-      await cache.set('u', undefined);
-      expect(await observer.exists(`${prefix}cache:{u}`)).toBe(0);
-    });
-
-    it('del removes one or several keys', async () => {
-      await cache.set('a', 1);
-      await cache.set('b', 2);
-      await cache.del(['a', 'b']);
-      expect(await cache.get('a')).toBeUndefined();
-      expect(await cache.get('b')).toBeUndefined();
-    });
   });
 
   describe('wrap', () => {
-    it('calls the loader once for 1,000 concurrent calls on a cold key', async () => {
-      let loads = 0;
-      const loader = async () => {
-        loads++;
-        await sleep(50);
-        return { n: 42 };
-      };
-      const results = await Promise.all(Array.from({ length: 1_000 }, () => cache.wrap('cold', loader)));
-      expect(loads).toBe(1);
-      expect(results.every((r) => r.n === 42)).toBe(true);
-      expect(await cache.get('cold')).toEqual({ n: 42 });
-    });
-
     it('reports how a value was served: miss, then hit with its age', async () => {
       const miss = await cache.wrapWithStatus('status', () => 'v');
       expect(miss).toEqual({ value: 'v', status: 'miss', ageMs: 0 });
@@ -176,69 +120,6 @@ describe('CacheService', () => {
       await cache.wrap('c2', () => 2, { name });
       expect(cache.stats()[name]).toEqual({ hits: 1, misses: 2, stale: 0, loads: 2, errors: 0 });
     });
-
-    it('a loader error reaches the caller and nothing is stored', async () => {
-      await expect(
-        cache.wrap('boom', () => {
-          throw new Error('loader failed');
-        }),
-      ).rejects.toThrow('loader failed');
-      expect(await observer.exists(`${prefix}cache:{boom}`)).toBe(0);
-      expect(await observer.exists(`${prefix}cache:{boom}:l`)).toBe(0);
-    });
-  });
-
-  describe('eviction wins', () => {
-    it('a slow loader started before del() does not write its result back', async () => {
-      const gate = deferred();
-      let started = false;
-      const pending = cache.wrap('race', async () => {
-        started = true;
-        await gate.promise;
-        return 'stale-from-before-eviction';
-      });
-      expect(await eventually(() => started, 3_000, 5)).toBe(true);
-      await cache.del('race');
-      gate.resolve();
-      expect(await pending).toBe('stale-from-before-eviction');
-      expect(await observer.exists(`${prefix}cache:{race}`)).toBe(0);
-      expect(await cache.wrap('race', () => 'fresh')).toBe('fresh');
-    });
-
-    it('a slow loader started before invalidateTags() does not write its result back', async () => {
-      const gate = deferred();
-      let started = false;
-      const pending = cache.wrap(
-        'tag-race',
-        async () => {
-          started = true;
-          await gate.promise;
-          return 'old';
-        },
-        { tags: ['race-tag'] },
-      );
-      expect(await eventually(() => started, 3_000, 5)).toBe(true);
-      await cache.invalidateTags(['race-tag']);
-      gate.resolve();
-      await pending;
-      expect(await observer.exists(`${prefix}cache:{tag-race}`)).toBe(0);
-    });
-  });
-
-  describe('tags', () => {
-    it('invalidateTags removes exactly the tagged keys', async () => {
-      await cache.set('t1', 1, { tags: ['red'] });
-      await cache.set('t2', 2, { tags: ['red', 'blue'] });
-      await cache.set('t3', 3, { tags: ['blue'] });
-      await cache.set('t4', 4);
-      expect(await cache.invalidateTags(['red'])).toBe(2);
-      expect(await Promise.all(['t1', 't2', 't3', 't4'].map((k) => cache.get(k)))).toEqual([
-        undefined,
-        undefined,
-        3,
-        4,
-      ]);
-    });
   });
 
   describe('staleTtl', () => {
@@ -276,19 +157,6 @@ describe('CacheService', () => {
         value: 2,
         status: 'miss',
       });
-    });
-  });
-
-  describe('clear', () => {
-    it('evicts only this namespace, with SCAN', async () => {
-      const neighbour = `${prefix}neighbour:key`;
-      await observer.set(neighbour, 'keep');
-      await cache.set('c1', 1);
-      await cache.set('c2', 2, { tags: ['x'] });
-      expect(await cache.clear()).toBe(2);
-      expect(await cache.get('c1')).toBeUndefined();
-      expect(await observer.get(neighbour)).toBe('keep');
-      expect(await observer.exists(`${prefix}cache:tag:{x}`)).toBe(0);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { RedisServerProcess } from '../../../../test/harness/index.js';
+import { RedisServerProcess } from '@test/harness';
 import { HANG_LIMIT_MS } from './support/mixed-load.js';
 import { LoadStack, runUnderLoad, summary } from './support/load-stack.js';
 

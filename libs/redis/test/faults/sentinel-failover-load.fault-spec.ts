@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RedisSentinelGroup } from '../../../../test/harness/index.js';
+import { RedisSentinelGroup } from '@test/harness';
 import { HANG_LIMIT_MS } from './support/mixed-load.js';
 import { LoadStack, runUnderLoad, summary } from './support/load-stack.js';
 

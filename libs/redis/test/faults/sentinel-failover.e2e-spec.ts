@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { RedisKeyspace, RedisModule, getRedisConnectionToken, type RedisClient } from '@app/redis';
-import { RedisSentinelGroup, bootstrapTestingApp, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { RedisSentinelGroup, bootstrapTestingApp, uniqueKeyPrefix } from '@test/harness';
 
 describe('Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
   let group: RedisSentinelGroup;

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { CacheService, LockNotAcquiredError, LockService, RedisModule } from '@app/redis';
 import { RedisTransportClient, RedisTransportServer, RedisTransportTimeoutError } from '@app/redis/transport';
-import { RedisServerProcess, eventually, silentLogger } from '../../../../test/harness/index.js';
+import { RedisServerProcess, eventually, silentLogger } from '@test/harness';
 import { Recorder, pubSubFixtureController, startMicroservice } from '../transport/fixtures/transport-fixtures.js';
 
 const NS = 'slow';

@@ -3,13 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisModule, type RedisModuleOptions } from '@app/redis';
 import { LockHealthIndicator } from '@app/redis/health';
-import {
-  REDIS_URL,
-  RedisServerProcess,
-  bootstrapTestingApp,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, RedisServerProcess, bootstrapTestingApp, eventually, uniqueKeyPrefix } from '@test/harness';
 
 const password = 'lock-health-secret-pw';
 

@@ -11,7 +11,7 @@ import {
   bootstrapTestingApp,
   eventually,
   uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+} from '@test/harness';
 
 async function bootHealth(options: RedisModuleOptions): Promise<INestApplicationContext> {
   return bootstrapTestingApp(

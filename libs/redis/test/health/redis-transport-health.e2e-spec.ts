@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, type INestApplicationContext, type INestMicroservice } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import { TerminusModule } from '@nestjs/terminus';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { RedisTransportHealthIndicator } from '@app/redis/health';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import {
-  RedisServerProcess,
-  bootstrapTestingApp,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { RedisServerProcess, bootstrapTestingApp, eventually, uniqueKeyPrefix } from '@test/harness';
 import { Recorder, startMicroservice } from '../transport/fixtures/transport-fixtures.js';
 
 const password = 'transport-health-secret-pw';
@@ -133,6 +129,44 @@ describe('RedisTransportHealthIndicator', () => {
       expect(result.transport.streams['th.poison']).toEqual({ ...idle('th.poison'), deadLetters: 3 });
       expect((await indicator.isHealthy('transport', server, { maxDeadLetters: 3 })).transport.status).toBe('up');
       expect(JSON.stringify(result)).not.toContain(password);
+    });
+
+    it('judges dead letters by those added within deadLetterWindow: a burst degrades or downs it for one window only', async () => {
+      const fresh = new RedisTransportHealthIndicator(health.get(HealthIndicatorService));
+      const deadKey = `${stream('th.poison')}:dead`;
+      const total = async () => (await server.streamsInfo()).find((s) => s.pattern === 'th.poison')!.deadLetters;
+      const window = { warnRecentDeadLetters: 2, maxRecentDeadLetters: 5, deadLetterWindow: 1_500 };
+      const recent = async () => {
+        const { transport } = await fresh.isHealthy('transport', server, window);
+        return { status: transport.status, recent: transport.streams['th.poison'].recentDeadLetters };
+      };
+      // The first probe of a process is the baseline: the dead letters already there are not "recent".
+      const before = await total();
+      expect(await recent()).toEqual({ status: 'up', recent: 0 });
+
+      for (let i = 0; i < 3; i++) await emit('th.poison', { i });
+      expect(await eventually(async () => (await total()) === before + 3, 5_000)).toBe(true);
+      const degraded = await fresh.isHealthy('transport', server, window);
+      expect(degraded.transport).toEqual(
+        expect.objectContaining({
+          status: 'degraded',
+          message: `3 entries of "th.poison" (group ${group}) dead-lettered in the last 2 s, over warnRecentDeadLetters 2`,
+        }),
+      );
+
+      for (let i = 0; i < 3; i++) await emit('th.poison', { i });
+      expect(await eventually(async () => (await total()) === before + 6, 5_000)).toBe(true);
+      expect(await recent()).toEqual({ status: 'down', recent: 6 });
+
+      // Past the window with no new dead letters, it is up again although the dead-letter stream still holds them.
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      expect(await recent()).toEqual({ status: 'up', recent: 0 });
+      expect(await total()).toBe(before + 6);
+      // An operator trimming the stream starts the count over rather than going negative.
+      const admin = new Redis(url);
+      await admin.del(deadKey);
+      await admin.quit();
+      expect(await recent()).toEqual({ status: 'up', recent: 0 });
     });
 
     it('is degraded over warnLag and down over maxPending while a slow handler holds the backlog', async () => {

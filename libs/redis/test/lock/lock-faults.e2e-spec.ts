@@ -3,13 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { type Lock, LockLostError, LockService, RedisModule } from '@app/redis';
-import {
-  REDIS_URL,
-  RedisServerProcess,
-  eventually,
-  uniqueKeyPrefix,
-  useTestApps,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, RedisServerProcess, eventually, uniqueKeyPrefix, useTestApps } from '@test/harness';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/lock-worker.ts', import.meta.url));
@@ -20,7 +14,11 @@ describe('LockService under faults (single node)', () => {
   const testApps = useTestApps(keyPrefix);
 
   it('a holder SIGKILLed while holding: another process gets the lock after the TTL, not before', async () => {
-    const ttl = 1_500;
+    // Booted first, and a ttl well above a loaded machine's stalls: the early tryAcquire must run while the lock of
+    // the killed holder is still alive.
+    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
+    const locks = app.get(LockService);
+    const ttl = 4_000;
     const child = spawn(
       process.execPath,
       ['--import', './src/runtime/register.mjs', fixture, 'hold', String(ttl), REDIS_URL, keyPrefix, 'crash', '-'],
@@ -37,8 +35,6 @@ describe('LockService under faults (single node)', () => {
     const expiresAt = Date.now() + pttl;
     expect(pttl).toBeGreaterThan(0);
 
-    const app = await testApps.boot([RedisModule.forRoot({ url: REDIS_URL, keyPrefix })]);
-    const locks = app.get(LockService);
     const early = await locks.tryAcquire('crash');
     expect(early).toBeNull();
     const lock = await locks.acquire('crash', { waitTimeout: 10_000, retryDelay: 20, retryJitter: 10 });

@@ -1,17 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  type Lock,
-  LockLostError,
-  LockNotAcquiredError,
-  LockService,
-  RedisInstrumentation,
-  RedisModule,
-} from '@app/redis';
-import { REDIS_URL, eventually, freePort, uniqueKeyPrefix, useTestApps } from '../../../../test/harness/index.js';
+import { LockNotAcquiredError, LockService, RedisInstrumentation, RedisModule } from '@app/redis';
+import { REDIS_URL, eventually, freePort, uniqueKeyPrefix, useTestApps } from '@test/harness';
 
 const keyPrefix = uniqueKeyPrefix('lock-service');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Ownership, mutual exclusion, fencing, expiry, FIFO hand-over and the abort signals are the lock contract
+// (test/contracts/lock.contract.ts), run on a single node and on Redis Cluster.
 describe('LockService (single node)', () => {
   const testApps = useTestApps(keyPrefix);
 
@@ -20,86 +15,7 @@ describe('LockService (single node)', () => {
     return app.get(LockService);
   }
 
-  describe('acquire() / release()', () => {
-    it('stores the owner token under the key prefix and deletes it on release', async () => {
-      const locks = await lockService();
-      const lock = await locks.acquire('orders:1', { ttl: 5_000 });
-      expect(lock.resource).toBe('orders:1');
-      expect(await testApps.redis.get(`${keyPrefix}lock:{orders:1}`)).toBe(lock.token);
-      const pttl = await testApps.redis.pttl(`${keyPrefix}lock:{orders:1}`);
-      expect(pttl).toBeGreaterThan(4_000);
-      expect(lock.expiresAt).toBeGreaterThan(Date.now() + 4_000);
-      expect(lock.expiresAt).toBeLessThanOrEqual(Date.now() + 5_000);
-      expect(lock.signal.aborted).toBe(false);
-      expect(await lock.release()).toBe(true);
-      expect(await testApps.redis.exists(`${keyPrefix}lock:{orders:1}`)).toBe(0);
-      expect(await lock.release()).toBe(false);
-      expect(lock.signal.aborted).toBe(false);
-    });
-
-    it('gives every acquisition a fresh token and a strictly greater fencing token', async () => {
-      const locks = await lockService();
-      const seen: Lock[] = [];
-      for (let i = 0; i < 5; i++) {
-        const lock = await locks.acquire('fence');
-        seen.push(lock);
-        await lock.release();
-      }
-      expect(new Set(seen.map((l) => l.token)).size).toBe(5);
-      for (let i = 1; i < seen.length; i++) expect(seen[i].fencingToken).toBeGreaterThan(seen[i - 1].fencingToken);
-    });
-
-    it('throws LockNotAcquiredError (reason contention, with the resource) when the lock stays busy', async () => {
-      const locks = await lockService();
-      const held = await locks.acquire('busy');
-      const error = await locks.acquire('busy', { waitTimeout: 150 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(LockNotAcquiredError);
-      expect(error).toMatchObject({ code: 'E_LOCK_NOT_ACQUIRED', resource: 'busy', reason: 'contention' });
-      expect((error as LockNotAcquiredError).waitedMs).toBeGreaterThanOrEqual(150);
-      await held.release();
-    });
-
-    it('tryAcquire() returns null while another owner holds the lock, and the lock once it is free', async () => {
-      const locks = await lockService();
-      const held = await locks.acquire('try');
-      expect(await locks.tryAcquire('try')).toBeNull();
-      await held.release();
-      const lock = await locks.tryAcquire('try');
-      expect(lock).not.toBeNull();
-      await lock?.release();
-    });
-
-    it('release() never deletes a lock another owner holds, and reports it no longer owned it', async () => {
-      const locks = await lockService({ autoExtend: false });
-      const first = await locks.acquire('stolen');
-      await testApps.redis.del(`${keyPrefix}lock:{stolen}`);
-      const second = await locks.acquire('stolen');
-      expect(await first.release()).toBe(false);
-      expect(await testApps.redis.get(`${keyPrefix}lock:{stolen}`)).toBe(second.token);
-      await second.release();
-    });
-  });
-
   describe('waiting', () => {
-    it('wakes waiters on release instead of polling, in FIFO order', async () => {
-      // A 20 s fallback poll: only the release hand-over can wake the waiters within the 5 s wait.
-      const locks = await lockService({ retryDelay: 20_000, retryJitter: 0 });
-      const other = await lockService({ retryDelay: 20_000, retryJitter: 0 });
-      const holder = await locks.acquire('fifo');
-      const order: number[] = [];
-      const waiters = [0, 1, 2].map(async (i) => {
-        await sleep(i * 50);
-        const lock = await (i % 2 ? other : locks).acquire('fifo', { waitTimeout: 5_000 });
-        order.push(i);
-        await sleep(10);
-        await lock.release();
-      });
-      await sleep(250);
-      await holder.release();
-      await Promise.all(waiters);
-      expect(order).toEqual([0, 1, 2]);
-    });
-
     it("publishes a hand-over on the waiting process's own channel only, not to every subscriber", async () => {
       const holderLocks = await lockService({ retryDelay: 20_000, retryJitter: 0 });
       const waiterLocks = await lockService({ retryDelay: 20_000, retryJitter: 0 });
@@ -147,22 +63,6 @@ describe('LockService (single node)', () => {
       const lock = await waiter;
       expect(await testApps.redis.get(`${keyPrefix}lock:{dead-waiter}`)).toBe(lock.token);
       await lock.release();
-    });
-
-    it('aborting the caller signal stops the wait with reason "aborted"', async () => {
-      const locks = await lockService();
-      const holder = await locks.acquire('abort');
-      const controller = new AbortController();
-      const pending = locks
-        .acquire('abort', { waitTimeout: 5_000, signal: controller.signal })
-        .catch((e: unknown) => e);
-      await sleep(100);
-      controller.abort();
-      expect(await pending).toMatchObject({ reason: 'aborted', resource: 'abort' });
-      await holder.release();
-      const next = await locks.tryAcquire('abort');
-      expect(next).not.toBeNull();
-      await next?.release();
     });
   });
 
@@ -221,20 +121,6 @@ describe('LockService (single node)', () => {
       expect(rivalGotIn).toBe(false);
     });
 
-    it('aborts the signal with LockLostError (taken) when the key is deleted under the holder', async () => {
-      const locks = await lockService();
-      const lock = await locks.acquire('lost', { ttl: 300 });
-      await testApps.redis.del(`${keyPrefix}lock:{lost}`);
-      const next = await locks.acquire('lost', { ttl: 5_000, waitTimeout: 1_000 });
-      expect(await eventually(() => lock.signal.aborted, 2_000, 10)).toBe(true);
-      expect(lock.signal.reason).toBeInstanceOf(LockLostError);
-      expect(lock.signal.reason).toMatchObject({ code: 'E_LOCK_LOST', reason: 'taken', resource: 'lost' });
-      expect(await lock.release()).toBe(false);
-      expect(await testApps.redis.get(`${keyPrefix}lock:{lost}`)).toBe(next.token);
-      await expect(lock.extend()).rejects.toBeInstanceOf(LockLostError);
-      await next.release();
-    });
-
     it('stops extending at maxHoldTime and aborts the signal with reason max-hold-time', async () => {
       const locks = await lockService();
       const lock = await locks.acquire('max-hold', { ttl: 200, maxHoldTime: 500 });
@@ -246,13 +132,6 @@ describe('LockService (single node)', () => {
         await eventually(async () => (await testApps.redis.exists(`${keyPrefix}lock:{max-hold}`)) === 0, 1_000),
       ).toBe(true);
       expect(await lock.release()).toBe(false);
-    });
-
-    it('without autoExtend the lock runs out after its ttl and the signal says so', async () => {
-      const locks = await lockService({ autoExtend: false });
-      const lock = await locks.acquire('no-extend', { ttl: 150 });
-      expect(await eventually(() => lock.signal.aborted, 2_000, 10)).toBe(true);
-      expect(lock.signal.reason).toMatchObject({ reason: 'expired' });
     });
 
     it('extend() moves expiresAt and the key TTL', async () => {

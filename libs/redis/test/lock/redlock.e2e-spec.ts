@@ -7,12 +7,13 @@ import {
   REDIS_URL,
   RedisServerProcess,
   bootstrapTestingApp,
-  deleteKeysWithPrefix,
   eventually,
   uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+  useRedisClient,
+} from '@test/harness';
 
 const keyPrefix = uniqueKeyPrefix('redlock');
+const redis = useRedisClient({ deleteKeysUnder: keyPrefix });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.timeOrigin + performance.now();
 
@@ -23,7 +24,6 @@ interface Section {
 }
 
 describe('LockService (Redlock, 3 throwaway nodes)', () => {
-  let redis: Redis;
   let nodes: RedisServerProcess[];
   const apps: INestApplicationContext[] = [];
 
@@ -57,7 +57,6 @@ describe('LockService (Redlock, 3 throwaway nodes)', () => {
   }
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL);
     nodes = await Promise.all([0, 1, 2].map(() => RedisServerProcess.start()));
   });
 
@@ -67,8 +66,6 @@ describe('LockService (Redlock, 3 throwaway nodes)', () => {
   });
 
   afterAll(async () => {
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    await redis.quit();
     await Promise.all(nodes.map((n) => n.stop()));
   });
 
@@ -123,6 +120,23 @@ describe('LockService (Redlock, 3 throwaway nodes)', () => {
     await nodes[2].kill();
     for (let i = 0; i < 5; i++) await take();
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]);
+  });
+
+  it('a node dying with an attempt in flight fails that attempt at once, so the retry wins once a majority is back', async () => {
+    // Node 0 grants, node 1 (down) refuses at once, node 2 (paused) holds the command: the attempt is undecided
+    // until node 2 answers. Its connection then drops with the command in flight, which must fail the attempt
+    // there and then; a command kept for resending after a reconnection held the attempt until its deadline (the
+    // whole `waitTimeout` here, which is shorter than the ttl), and the acquisition failed.
+    const locks = await redlockService();
+    await nodes[1].kill();
+    nodes[2].pause();
+    const acquiring = locks.acquire('in-flight-death', { ttl: 30_000, waitTimeout: 10_000, retryDelay: 50 });
+    await sleep(300);
+    await nodes[2].kill();
+    await nodes[1].restart();
+    const lock = await acquiring;
+    expect(lock.signal.aborted).toBe(false);
+    expect(await lock.release()).toBe(true);
   });
 
   it('two nodes down: acquisitions fail with LockNotAcquiredError (no-quorum), never a false grant', async () => {

@@ -7,7 +7,7 @@ import {
   RedisOptionsError,
   WithLock,
 } from '@app/redis';
-import { REDIS_URL, freePort, uniqueKeyPrefix, useTestApps } from '../../../../test/harness/index.js';
+import { REDIS_URL, freePort, uniqueKeyPrefix, useTestApps } from '@test/harness';
 import { SlotsModule, SlotsService, WarmupModule, WarmupService } from './fixtures/with-lock.fixtures.js';
 
 const keyPrefix = uniqueKeyPrefix('with-lock');

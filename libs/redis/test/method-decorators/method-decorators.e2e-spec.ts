@@ -12,28 +12,19 @@ import {
 import { ContextIdFactory, Reflector } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { Redis } from 'ioredis';
-import {
-  Aspect,
-  Cacheable,
-  CacheService,
-  createMethodDecorator,
-  MethodNotWrappedError,
-  RedisModule,
-  RedisOptionsError,
-  type AnyMethod,
-  type MethodAspect,
-  type MethodWrapContext,
-} from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  silentLogger,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { Cacheable, CacheService, MethodNotWrappedError, RedisModule, RedisOptionsError } from '@app/redis';
+// The method-decorator kit is internal (not part of the public API): the suite tests it from the source.
+import { Aspect } from '../../src/method-decorators/aspect.decorator.js';
+import { createMethodDecorator } from '../../src/method-decorators/create-method-decorator.js';
+import type {
+  AnyMethod,
+  MethodAspect,
+  MethodWrapContext,
+} from '../../src/method-decorators/method-aspect.interface.js';
+import { REDIS_URL, bootstrapTestingApp, silentLogger, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const prefix = uniqueKeyPrefix('method-decorators');
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 /** A test decorator of our own kind: records "trace:<label>:before/after" around the call. */
 const TRACE_METADATA = 'test:trace';
@@ -169,10 +160,8 @@ class FixtureModule {}
 
 describe('Method decorators (aspects installed by MethodDecoratorExplorer)', () => {
   let app: INestApplicationContext;
-  let observer: Redis;
 
   beforeAll(async () => {
-    observer = new Redis(REDIS_URL);
     app = await bootstrapTestingApp([RedisModule.forRoot({ url: REDIS_URL, keyPrefix: prefix }), FixtureModule]);
   });
 
@@ -182,8 +171,6 @@ describe('Method decorators (aspects installed by MethodDecoratorExplorer)', () 
 
   afterAll(async () => {
     await app?.close();
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   it('a decorated method called from another provider’s onModuleInit is already wrapped', async () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RedisModule } from '@app/redis';
 import { DEFAULT_METRICS_PREFIX, RedisMetricsModule, RedisMetricsService } from '@app/redis/metrics';
-import { REDIS_URL, bootstrapTestingApp, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { REDIS_URL, bootstrapTestingApp, uniqueKeyPrefix } from '@test/harness';
 
 const dashboardPath = fileURLToPath(new URL('../../../../deploy/grafana/nest-redis-dashboard.json', import.meta.url));
 

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { RedisModule, RedisOptionsError } from '@app/redis';
 import { RedisMetricsModule, type RedisMetricsOptions } from '@app/redis/metrics';
-import { REDIS_URL, silentLogger, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { REDIS_URL, silentLogger, uniqueKeyPrefix } from '@test/harness';
 
 describe('RedisMetricsModule.forRoot({ path })', () => {
   let app: INestApplication | undefined;

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { CacheService, LockService, RedisModule } from '@app/redis';
 import { RedisMetricsModule } from '@app/redis/metrics';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { RedisServerProcess, eventually, silentLogger, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { RedisServerProcess, eventually, silentLogger, uniqueKeyPrefix } from '@test/harness';
 
 const password = 'metrics-scrape-secret-pw';
 const prefix = 'scrape_redis_';

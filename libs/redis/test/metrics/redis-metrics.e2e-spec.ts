@@ -3,12 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { RedisInstrumentation, RedisModule } from '@app/redis';
 import { METRIC_NAMES, REDIS_METRICS_REGISTRY, RedisMetricsModule, RedisMetricsService } from '@app/redis/metrics';
-import {
-  RedisServerProcess,
-  bootstrapTestingApp,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { RedisServerProcess, bootstrapTestingApp, eventually, uniqueKeyPrefix } from '@test/harness';
 
 /** The value of one sample line `name{labels} value` of the exposition text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

@@ -2,13 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Cluster } from 'ioredis';
 import { RedisKeyspace, RedisModule, getRedisConnectionToken, type RedisClient } from '@app/redis';
-import {
-  RedisClusterProcesses,
-  bootstrapTestingApp,
-  clientsNamed,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { RedisClusterProcesses, bootstrapTestingApp, clientsNamed, eventually, uniqueKeyPrefix } from '@test/harness';
 
 describe('RedisModule with a Redis Cluster (3 throwaway masters)', () => {
   let cluster: RedisClusterProcesses;

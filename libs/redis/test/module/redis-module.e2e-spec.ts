@@ -1,23 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import {
-  InjectRedis,
-  RedisConnectionsRegistry,
-  RedisKeyspace,
-  RedisModule,
-  getRedisConnectionToken,
-  type RedisClient,
-} from '@app/redis';
-import {
-  REDIS_URL,
-  bootstrapTestingApp,
-  deleteKeysWithPrefix,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { InjectRedis, RedisKeyspace, RedisModule, getRedisConnectionToken, type RedisClient } from '@app/redis';
+import { RedisConnectionsRegistry } from '../../src/connection/redis-connections.registry.js';
+import { REDIS_URL, bootstrapTestingApp, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const prefix = uniqueKeyPrefix('redis-module');
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 
 @Injectable()
 class GreetingStore {
@@ -44,21 +33,11 @@ const CONFIG = 'TEST_CONFIG';
 class TestConfigModule {}
 
 describe('RedisModule', () => {
-  let observer: Redis;
   let app: INestApplicationContext | undefined;
-
-  beforeAll(() => {
-    observer = new Redis(REDIS_URL);
-  });
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(observer, prefix);
-    await observer.quit();
   });
 
   it('forRoot boots, reaches Redis and injects the client into a feature module (global by default)', async () => {

@@ -2,12 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeyspace, RedisModule, getRedisConnectionToken, type RedisClient } from '@app/redis';
-import {
-  RedisServerProcess,
-  bootstrapTestingApp,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { RedisServerProcess, bootstrapTestingApp, eventually, uniqueKeyPrefix } from '@test/harness';
 
 describe('RedisModule through Redis Sentinel (throwaway master + sentinel)', () => {
   let master: RedisServerProcess;
@@ -54,6 +49,30 @@ describe('RedisModule through Redis Sentinel (throwaway master + sentinel)', () 
       expect(await client.info('server')).toContain(`tcp_port:${master.port}`);
     } finally {
       direct.disconnect();
+    }
+  });
+
+  it('listens for failovers on the sentinel (failoverDetector), and app.close() leaves no connection there', async () => {
+    const observer = new Redis(sentinel.port, '127.0.0.1');
+    try {
+      const subscribers = async () =>
+        ((await observer.call('CLIENT', 'LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line))
+          .length;
+      const baseline = await subscribers();
+      // Another app of the same options: the failover detector of each of its connections subscribes +switch-master.
+      const other = await bootstrapTestingApp([
+        RedisModule.forRoot({
+          sentinels: [`127.0.0.1:${sentinel.port}`],
+          name: 'mymaster',
+          password: 'sentinel-data-pw',
+        }),
+      ]);
+      expect(await eventually(async () => (await subscribers()) > baseline, 5_000)).toBe(true);
+      await other.close();
+      // QUIT alone left them open (and the process could not exit): each one is closed with the app.
+      expect(await eventually(async () => (await subscribers()) === baseline, 5_000)).toBe(true);
+    } finally {
+      observer.disconnect();
     }
   });
 });

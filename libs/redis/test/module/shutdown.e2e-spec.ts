@@ -1,30 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { RedisConnectionsRegistry, RedisModule } from '@app/redis';
+import { RedisModule } from '@app/redis';
+import { RedisConnectionsRegistry } from '../../src/connection/redis-connections.registry.js';
 import {
   REDIS_URL,
   bootstrapTestingApp,
   clientLinesNamed,
   clientsNamed,
   eventually,
-} from '../../../../test/harness/index.js';
+  useRedisClient,
+} from '@test/harness';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/shutdown-app.ts', import.meta.url));
+const observer = useRedisClient();
 
 describe('RedisModule shutdown', () => {
-  let observer: Redis;
-
-  beforeAll(() => {
-    observer = new Redis(REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await observer.quit();
-  });
-
   it('app.close() closes every connection it opened: main, named and subscriber', async () => {
     const clientName = `shutdown-close-${process.pid}`;
     const app = await bootstrapTestingApp([

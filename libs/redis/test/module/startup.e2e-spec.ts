@@ -18,7 +18,7 @@ import {
   silentLogger,
   bootRedisModule,
   startupError,
-} from '../../../../test/harness/index.js';
+} from '@test/harness';
 
 describe('RedisModule startup', () => {
   let app: INestApplicationContext | undefined;

@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { REDIS_URL } from '../../../../test/harness/redis-url.js';
-import { uniqueKeyPrefix } from '../../../../test/harness/key-prefix.js';
+import { REDIS_URL, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const run = promisify(execFile);
 
@@ -24,6 +22,7 @@ const SLOW_STEP_MS = 300_000;
 
 const prefix = uniqueKeyPrefix('pack-and-install');
 const greetingKey = `${prefix}greeting`;
+const observer = useRedisClient({ deleteKeysUnder: prefix });
 const greeting = `hello from the tarball ${randomUUID()}`;
 
 /**
@@ -95,7 +94,7 @@ interface PackedManifest {
   type?: string;
   main?: string;
   types?: string;
-  exports?: Record<string, { types?: string; import?: string }>;
+  exports?: Record<string, unknown>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -123,15 +122,13 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
   let tarball: string;
   let packedFiles: string[];
   let manifest: PackedManifest;
-  let observer: Redis;
 
   beforeAll(async () => {
-    observer = new Redis(REDIS_URL);
     workDir = await mkdtemp(join(tmpdir(), 'nest-redis-pack-'));
     const packDir = join(workDir, 'pack');
     await mkdir(packDir);
 
-    await sh('npm', ['run', 'build:lib'], REPO_ROOT);
+    // npm pack runs the package's prepack script: a clean ES + CommonJS build.
     await sh('npm', ['pack', '--pack-destination', packDir], LIBRARY_DIR);
     const [name, ...others] = (await readdir(packDir)).filter((file) => file.endsWith('.tgz'));
     expect(others).toEqual([]);
@@ -147,8 +144,6 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
   }, SLOW_STEP_MS);
 
   afterAll(async () => {
-    await observer?.del(greetingKey);
-    await observer?.quit();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -157,44 +152,65 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
       expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/redis.module.js']),
     );
     const unexpected = packedFiles.filter(
-      (file) => !['package.json', 'README.md'].includes(file) && !/^dist\/.+\.(js|d\.ts|js\.map)$/.test(file),
+      (file) =>
+        !['package.json', 'README.md', 'dist/cjs/package.json'].includes(file) &&
+        !/^dist\/.+\.(js|d\.ts|js\.map)$/.test(file),
     );
     expect(unexpected).toEqual([]);
     expect(packedFiles.filter((file) => /(^|\/)(test|tests|__tests__)\/|\.(spec|e2e-spec)\./.test(file))).toEqual([]);
     expect(packedFiles.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
 
+    // Each entry point: the ES build for `import` and, on Node >= 20.19, for `require` too (`module-sync`); the
+    // CommonJS build only where require() cannot load ES modules (test/consumers proves both).
+    const entry = (dir: string) => ({
+      'module-sync': { types: `./dist/${dir}index.d.ts`, default: `./dist/${dir}index.js` },
+      import: { types: `./dist/${dir}index.d.ts`, default: `./dist/${dir}index.js` },
+      require: { types: `./dist/cjs/${dir}index.d.ts`, default: `./dist/cjs/${dir}index.js` },
+    });
     expect(manifest).toMatchObject({
       name: PACKAGE_NAME,
       type: 'module',
-      main: './dist/index.js',
-      types: './dist/index.d.ts',
+      main: './dist/cjs/index.js',
+      types: './dist/cjs/index.d.ts',
       exports: {
-        '.': { types: './dist/index.d.ts', import: './dist/index.js' },
-        './health': { types: './dist/health/index.d.ts', import: './dist/health/index.js' },
-        './metrics': { types: './dist/metrics/index.d.ts', import: './dist/metrics/index.js' },
-        './transport': { types: './dist/transport/index.d.ts', import: './dist/transport/index.js' },
+        '.': entry(''),
+        './health': entry('health/'),
+        './metrics': entry('metrics/'),
+        './transport': entry('transport/'),
+        './schedule': entry('schedule/'),
+        './leader': entry('leader/'),
+        './semaphore': entry('semaphore/'),
+        './rate-limit': entry('rate-limit/'),
+        './tracing': entry('tracing/'),
       },
     });
+    expect(packedFiles).toEqual(expect.arrayContaining(['dist/cjs/package.json', 'dist/cjs/index.js']));
     expect(manifest.peerDependencies).toEqual({
-      '@nestjs/cache-manager': '^12.0.0',
-      '@nestjs/common': '^12.0.0',
-      '@nestjs/core': '^12.0.0',
-      '@nestjs/microservices': '^12.0.0',
+      '@nestjs/cache-manager': '^3.0.0 || ^12.0.0',
+      '@nestjs/common': '^11.1.0 || ^12.0.0',
+      '@nestjs/core': '^11.1.0 || ^12.0.0',
+      '@nestjs/microservices': '^11.1.0 || ^12.0.0',
+      '@nestjs/schedule': '^6.0.0 || ^12.0.0',
       '@nestjs/terminus': '^11.0.0 || ^12.0.0',
+      '@opentelemetry/api': '^1.9.0',
       'cache-manager': '^7.0.0',
+      cron: '^4.0.0',
       ioredis: '^5.4 || ^6',
       keyv: '^5.0.0',
       'prom-client': '^15.0.0',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.1.0',
     });
-    // Capabilities with their own entry point (`/health`, `/metrics`, `/transport`) or loaded on demand (`CACHE_MANAGER`) keep their Nest package optional: the consumer app below
+    // Capabilities with their own entry point (`/health`, `/metrics`, `/transport`, `/tracing`) or loaded on demand (`CACHE_MANAGER`) keep their Nest package optional: the consumer app below
     // installs none of them and must still load the main entry point.
     expect(manifest.peerDependenciesMeta).toEqual({
       '@nestjs/cache-manager': { optional: true },
       '@nestjs/microservices': { optional: true },
+      '@nestjs/schedule': { optional: true },
       '@nestjs/terminus': { optional: true },
+      '@opentelemetry/api': { optional: true },
       'cache-manager': { optional: true },
+      cron: { optional: true },
       keyv: { optional: true },
       'prom-client': { optional: true },
     });

@@ -10,7 +10,7 @@ import {
   generateTlsCertificates,
   uniqueKeyPrefix,
   type TlsCertificates,
-} from '../../../../test/harness/index.js';
+} from '@test/harness';
 
 describe('Connecting with an ACL user and over TLS', () => {
   let app: INestApplicationContext | undefined;

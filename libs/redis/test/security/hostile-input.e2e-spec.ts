@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { CacheService, LockService, RedisModule, RedisOptionsError } from '@app/redis';
 import { RedisTransportClient, RedisTransportPayloadTooLargeError, RedisTransportServer } from '@app/redis/transport';
-import { LogCapture, RedisServerProcess, eventually } from '../../../../test/harness/index.js';
+import { LogCapture, RedisServerProcess, eventually } from '@test/harness';
 import { BEHAVIOUR, streamsFixtureController } from '../transport/fixtures/streams-fixtures.js';
 import { Recorder, pubSubFixtureController, startMicroservice } from '../transport/fixtures/transport-fixtures.js';
 
@@ -165,6 +165,54 @@ describe('Hostile input against a real Redis', () => {
       } finally {
         await client.close();
         await app.close();
+      }
+    });
+
+    it("pub/sub: a reply over the server's limit reaches the caller as an error at once; a client drops an oversized reply unparsed", async () => {
+      // A 2.6 kB request whose echo reply (value + a type per key) is about 7 kB.
+      const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, '']));
+      const recorder = new Recorder();
+      const serverLogs = new LogCapture();
+      const strict = await startMicroservice(
+        new RedisTransportServer({ url: server.url, maxPayloadBytes: limit }),
+        pubSubFixtureController('hostile-reply'),
+        recorder,
+        serverLogs.logger,
+      );
+      const client = new RedisTransportClient({ url: server.url, sendTimeout: 5_000 });
+      try {
+        await client.connect();
+        const started = Date.now();
+        const error = await lastValueFrom(client.send('hostile-reply.echo', wide)).catch((e: unknown) => e);
+        expect(String(error)).toMatch(
+          /Packet for "hostile-reply\.echo" is \d+ bytes once encoded, over maxPayloadBytes 4096/,
+        );
+        expect(Date.now() - started).toBeLessThan(4_000); // the error reply, not the client's sendTimeout
+        expect(serverLogs.text).toMatch(/over maxPayloadBytes 4096/);
+        expect(await lastValueFrom(client.send('hostile-reply.sum', [1, 2]))).toBe(3);
+      } finally {
+        await client.close();
+        await strict.close();
+      }
+
+      // The app's logger is Nest's process-wide one, which the client logs through too; this server's limit is the
+      // default 1 MiB, so only the client can write the limit 4096.
+      const clientLogs = new LogCapture();
+      const lenient = await startMicroservice(
+        new RedisTransportServer({ url: server.url }),
+        pubSubFixtureController('hostile-reply'),
+        recorder,
+        clientLogs.logger,
+      );
+      const strictClient = new RedisTransportClient({ url: server.url, maxPayloadBytes: limit, sendTimeout: 1_000 });
+      try {
+        await strictClient.connect();
+        await expect(lastValueFrom(strictClient.send('hostile-reply.echo', wide))).rejects.toThrow();
+        expect(clientLogs.text).toMatch(/exceeds maxPayloadBytes 4096/);
+        expect(await lastValueFrom(strictClient.send('hostile-reply.sum', [2, 3]))).toBe(5);
+      } finally {
+        await strictClient.close();
+        await lenient.close();
       }
     });
 

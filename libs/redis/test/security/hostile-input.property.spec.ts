@@ -11,7 +11,7 @@ import {
   defaultMethodKey,
   stableStringify,
 } from '../../src/cache/cache-key.builder.js';
-import { oversizedBytes } from '../../src/transport/payload-limit.js';
+import { oversizedBytes } from '../../src/transport/codec/payload-limit.js';
 
 const RUNS = { numRuns: 500 };
 /** Any UTF-16 code unit, lone surrogates included: what an HTTP query string can decode to. */

@@ -7,7 +7,7 @@ import { lastValueFrom } from 'rxjs';
 import { CacheService, LockNotAcquiredError, LockService, RedisModule } from '@app/redis';
 import { LockHealthIndicator, RedisHealthIndicator, RedisTransportHealthIndicator } from '@app/redis/health';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { RedisServerProcess, eventually } from '../../../../test/harness/index.js';
+import { RedisServerProcess, eventually } from '@test/harness';
 import { BEHAVIOUR, streamsFixtureController } from '../transport/fixtures/streams-fixtures.js';
 import { Recorder, pubSubFixtureController, startMicroservice } from '../transport/fixtures/transport-fixtures.js';
 

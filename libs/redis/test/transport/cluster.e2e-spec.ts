@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { RedisClusterProcesses, eventually } from '../../../../test/harness/index.js';
+import { RedisClusterProcesses, eventually } from '@test/harness';
 import { BEHAVIOUR, streamsFixtureController } from './fixtures/streams-fixtures.js';
 import { Recorder, pubSubFixtureController, startMicroservice } from './fixtures/transport-fixtures.js';
 

@@ -4,7 +4,7 @@ import { ClientRedis, ServerRedis } from '@nestjs/microservices';
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { REDIS_URL } from '../../../../test/harness/index.js';
+import { REDIS_URL } from '@test/harness';
 import { Recorder, pubSubFixtureController, startMicroservice } from './fixtures/transport-fixtures.js';
 
 const { hostname: host, port } = new URL(REDIS_URL);

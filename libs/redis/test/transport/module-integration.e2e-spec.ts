@@ -2,19 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Inject, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type ClientProxy, ClientsModule, Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { Redis } from 'ioredis';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { REDIS_RESOLVED_OPTIONS, RedisInstrumentation, RedisModule, type ResolvedRedisOptions } from '@app/redis';
+import { REDIS_MODULE_SETTINGS, RedisInstrumentation, RedisModule, type RedisModuleSettings } from '@app/redis';
 import { type RedisStreamsContext, RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import {
-  REDIS_URL,
-  deleteKeysWithPrefix,
-  eventually,
-  silentLogger,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, eventually, silentLogger, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const keyPrefix = uniqueKeyPrefix('transport-module');
+const redis = useRedisClient({ deleteKeysUnder: keyPrefix });
 const channelPrefix = `${keyPrefix}ch:`;
 const seen: Array<{ data: unknown; stream: string }> = [];
 
@@ -57,8 +51,8 @@ class BookingEventsController {
     ClientsModule.registerAsync([
       {
         name: 'BOOKING_RPC',
-        inject: [REDIS_RESOLVED_OPTIONS],
-        useFactory: (moduleOptions: ResolvedRedisOptions) => ({
+        inject: [REDIS_MODULE_SETTINGS],
+        useFactory: (moduleOptions: RedisModuleSettings) => ({
           customClass: RedisTransportClient,
           options: { moduleOptions, channelPrefix },
         }),
@@ -71,10 +65,8 @@ class AppModule {}
 
 describe('RedisTransportServer.fromApp + ClientsModule (customClass: RedisTransportClient)', () => {
   let app: INestApplication;
-  let redis: Redis;
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL);
     app = await NestFactory.create(AppModule, { logger: silentLogger });
     app.connectMicroservice(
       { strategy: RedisTransportServer.fromApp(app, { mode: 'streams', channelPrefix, streams: { group: 'api' } }) },
@@ -86,8 +78,6 @@ describe('RedisTransportServer.fromApp + ClientsModule (customClass: RedisTransp
 
   afterAll(async () => {
     await app?.close();
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    redis.disconnect();
   });
 
   it('uses the RedisModule connection and keyPrefix: a registered client emits into the stream the server reads', async () => {

@@ -5,11 +5,11 @@ import { type BaseRpcContext, Ctx, EventPattern, MessagePattern, Payload, Transp
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { REDIS_URL, deleteKeysWithPrefix, eventually, uniqueKeyPrefix } from '../../../../test/harness/index.js';
-import { Redis } from 'ioredis';
+import { REDIS_URL, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 
 const ns = `t-hooks-${randomBytes(4).toString('hex')}`;
 const keyPrefix = uniqueKeyPrefix('transport-hooks');
+useRedisClient({ deleteKeysUnder: keyPrefix });
 const seen: Array<{ what: string; metadata: unknown }> = [];
 
 @Controller()
@@ -37,7 +37,6 @@ describe('RedisTransportServer › processing hooks (pub/sub and streams)', () =
   const hooks: string[] = [];
   const apps: INestMicroservice[] = [];
   const clients: RedisTransportClient[] = [];
-  const records = new Redis(REDIS_URL);
 
   async function serve(server: RedisTransportServer): Promise<void> {
     server.setOnProcessingStartHook((transportId, context, done) => {
@@ -74,8 +73,6 @@ describe('RedisTransportServer › processing hooks (pub/sub and streams)', () =
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(apps.map((a) => a.close()));
-    await deleteKeysWithPrefix(records, keyPrefix);
-    records.disconnect();
   });
 
   it('runs the start and end hooks around a request and passes the dispatch hook metadata', async () => {

@@ -3,7 +3,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer, RedisTransportStatus } from '@app/redis/transport';
-import { RedisServerProcess, eventually } from '../../../../test/harness/index.js';
+import { RedisServerProcess, eventually } from '@test/harness';
 import { Recorder, pubSubFixtureController, startMicroservice } from './fixtures/transport-fixtures.js';
 
 const ns = `t-reconnect-${randomBytes(4).toString('hex')}`;

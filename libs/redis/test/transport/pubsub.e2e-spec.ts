@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestMicroservice } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import {
   RedisTransportClient,
@@ -9,11 +8,12 @@ import {
   RedisTransportStatus,
   RedisTransportTimeoutError,
 } from '@app/redis/transport';
-import { LogCapture, REDIS_URL, eventually } from '../../../../test/harness/index.js';
+import { LogCapture, REDIS_URL, eventually, useRedisClient } from '@test/harness';
 import { Recorder, pubSubFixtureController, startMicroservice } from './fixtures/transport-fixtures.js';
 
 const ns = `t-pubsub-${randomBytes(4).toString('hex')}`;
 const clientName = `tp-${ns}`;
+const raw = useRedisClient();
 
 describe('RedisTransportServer / RedisTransportClient › pub/sub mode', () => {
   const recorder = new Recorder();
@@ -21,7 +21,6 @@ describe('RedisTransportServer / RedisTransportClient › pub/sub mode', () => {
   let app: INestMicroservice;
   let server: RedisTransportServer;
   let client: RedisTransportClient;
-  let raw: Redis;
   const statuses: string[] = [];
 
   beforeAll(async () => {
@@ -30,13 +29,11 @@ describe('RedisTransportServer / RedisTransportClient › pub/sub mode', () => {
     app = await startMicroservice(server, pubSubFixtureController(ns), recorder, logs.logger);
     client = new RedisTransportClient({ url: REDIS_URL, sendTimeout: 1_000, clientName });
     await client.connect();
-    raw = new Redis(REDIS_URL);
   });
 
   afterAll(async () => {
     await client?.close();
     await app?.close();
-    raw?.disconnect();
   });
 
   it('reports "connected" on the status stream once listening', () => {

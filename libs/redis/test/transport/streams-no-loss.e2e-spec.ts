@@ -1,23 +1,20 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { REDIS_URL, deleteKeysWithPrefix, eventually, uniqueKeyPrefix } from '../../../../test/harness/index.js';
+import { REDIS_URL, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 import { type WorkerProcess, spawnWorker, stopWorker } from './fixtures/spawn-worker.js';
 
 const EVENTS = 10_000;
 const keyPrefix = uniqueKeyPrefix('transport-no-loss');
 const group = 'no-loss';
 const pattern = 'booking.created';
+const redis = useRedisClient({ deleteKeysUnder: keyPrefix });
 
 describe('RedisTransportServer › streams mode › no loss across a crashed consumer process', () => {
-  const redis = new Redis(REDIS_URL);
   const workers: WorkerProcess[] = [];
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w)));
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    redis.disconnect();
   });
 
   it(`handles all ${EVENTS.toLocaleString('en-US')} events at least once with 2 consumer processes, one SIGKILLed mid-run and restarted`, async () => {

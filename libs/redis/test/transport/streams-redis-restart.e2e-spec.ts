@@ -2,30 +2,22 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { RedisTransportClient, RedisTransportServer, RedisTransportStatus } from '@app/redis/transport';
-import {
-  REDIS_URL,
-  RedisServerProcess,
-  deleteKeysWithPrefix,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { REDIS_URL, RedisServerProcess, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 import { type WorkerProcess, spawnWorker, stopWorker } from './fixtures/spawn-worker.js';
 
 const EVENTS = 3_000;
 const keyPrefix = uniqueKeyPrefix('transport-redis-restart');
 const group = 'restart';
 const pattern = 'booking.created';
+const records = useRedisClient({ deleteKeysUnder: keyPrefix });
 
 describe('RedisTransportServer › streams mode › Redis restarted mid-run', () => {
-  const records = new Redis(REDIS_URL);
   let redisProcess: RedisServerProcess | undefined;
   const workers: WorkerProcess[] = [];
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w)));
     await redisProcess?.stop();
-    await deleteKeysWithPrefix(records, keyPrefix);
-    records.disconnect();
   });
 
   it('consumers resume by themselves and every event emit() confirmed is handled', async () => {

@@ -9,17 +9,15 @@ import {
   RedisTransportClient,
   RedisTransportServer,
 } from '@app/redis/transport';
-import {
-  LogCapture,
-  REDIS_URL,
-  deleteKeysWithPrefix,
-  eventually,
-  uniqueKeyPrefix,
-} from '../../../../test/harness/index.js';
+import { LogCapture, REDIS_URL, eventually, uniqueKeyPrefix, useRedisClient } from '@test/harness';
 import { BEHAVIOUR, type StreamsBehaviour, streamsFixtureController } from './fixtures/streams-fixtures.js';
 import { Recorder, startMicroservice } from './fixtures/transport-fixtures.js';
 
 const keyPrefix = uniqueKeyPrefix('transport-streams');
+const reclaimPrefix = uniqueKeyPrefix('transport-streams-reclaim');
+const shutdownPrefix = uniqueKeyPrefix('transport-streams-shutdown');
+const idempotencyPrefix = uniqueKeyPrefix('transport-idempotency');
+const redis = useRedisClient({ deleteKeysUnder: [keyPrefix, reclaimPrefix, shutdownPrefix, idempotencyPrefix] });
 const ns = 'evt';
 const group = 'streams-spec';
 
@@ -50,12 +48,10 @@ describe('RedisTransportServer / RedisTransportClient › streams mode', () => {
   let app: INestMicroservice;
   let server: RedisTransportServer;
   let client: RedisTransportClient;
-  let redis: Redis;
 
   const emit = (pattern: string, data: unknown) => lastValueFrom(client.emit<string>(`${ns}.${pattern}`, data));
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL);
     server = new RedisTransportServer({
       url: REDIS_URL,
       keyPrefix,
@@ -73,8 +69,6 @@ describe('RedisTransportServer / RedisTransportClient › streams mode', () => {
   afterAll(async () => {
     await client?.close();
     await app?.close();
-    if (redis) await deleteKeysWithPrefix(redis, keyPrefix);
-    redis?.disconnect();
   });
 
   it('appends emit() to the pattern’s stream under keyPrefix and resolves with the entry id', async () => {
@@ -162,8 +156,7 @@ describe('RedisTransportServer / RedisTransportClient › streams mode', () => {
 
 describe('RedisTransportServer › streams mode › reclaiming', () => {
   it('reclaims an entry a crashed consumer left pending for claimIdle, with the delivery count raised', async () => {
-    const prefix = uniqueKeyPrefix('transport-streams-reclaim');
-    const redis = new Redis(REDIS_URL);
+    const prefix = reclaimPrefix;
     const recorder = new Recorder();
     const probe = new RedisTransportServer({ url: REDIS_URL, keyPrefix: prefix, mode: 'streams', streams: { group } });
     const stream = probe.streamKey(`${ns}.created`);
@@ -186,16 +179,13 @@ describe('RedisTransportServer › streams mode › reclaiming', () => {
       expect(await eventually(async () => (await pendingCount(redis, stream)) === 0)).toBe(true);
     } finally {
       await app.close();
-      await deleteKeysWithPrefix(redis, prefix);
-      redis.disconnect();
     }
   });
 });
 
 describe('RedisTransportServer › streams mode › graceful shutdown', () => {
   it('stops reading, lets in-flight handlers finish, acknowledges them, then closes', async () => {
-    const prefix = uniqueKeyPrefix('transport-streams-shutdown');
-    const redis = new Redis(REDIS_URL);
+    const prefix = shutdownPrefix;
     const recorder = new Recorder();
     const behaviour = newBehaviour(400);
     const server = new RedisTransportServer({
@@ -221,25 +211,16 @@ describe('RedisTransportServer › streams mode › graceful shutdown', () => {
     } finally {
       await client.close();
       await app.close();
-      await deleteKeysWithPrefix(redis, prefix);
-      redis.disconnect();
     }
   });
 });
 
 describe('RedisIdempotency', () => {
-  const prefix = uniqueKeyPrefix('transport-idempotency');
-  let redis: Redis;
+  const prefix = idempotencyPrefix;
   let idempotency: RedisIdempotency;
 
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
     idempotency = new RedisIdempotency(redis, { keyPrefix: `${prefix}idem:`, ttl: 60_000 });
-  });
-
-  afterAll(async () => {
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
   });
 
   it('runs the work once per key and skips it afterwards', async () => {

@@ -17,7 +17,7 @@ export class SlotAvailabilityDto {
   @ApiProperty({ example: 3 })
   bookedSeats!: number;
 
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ example: 7, description: 'Seats neither booked nor held (`POST /holds`)' })
   availableSeats!: number;
 }
 

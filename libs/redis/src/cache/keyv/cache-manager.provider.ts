@@ -1,11 +1,14 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
-import type { ResolvedCacheOptions } from '../../interfaces/cache-options.interface.js';
+import type { ResolvedCacheOptions } from '../cache-options.interface.js';
+import { RedisInstrumentation } from '../../instrumentation/redis-instrumentation.js';
 import { RedisKeyspace } from '../../keyspace/redis-keyspace.js';
 import { getRedisConnectionToken } from '../../redis.constants.js';
+import { RejectedInputReporter } from '../../utils/rejected-input.reporter.js';
 import { REDIS_CACHE_OPTIONS } from '../cache.constants.js';
 import { CACHE_MANAGER_UNAVAILABLE } from '../cache.messages.js';
 import { RedisKeyvStore } from './redis-keyv.store.js';
+import { errorText } from '../../utils/error-text.js';
 
 /** The methods of cache-manager 7's `Cache`, for the stand-in served when the packages are missing. */
 const CACHE_MANAGER_METHODS = ['get', 'mget', 'ttl', 'set', 'mset', 'del', 'mdel', 'clear', 'wrap', 'disconnect'];
@@ -21,13 +24,14 @@ async function createCacheManager(
   options: ResolvedCacheOptions,
   client: RedisClient,
   keyspace: RedisKeyspace,
+  instrumentation: RedisInstrumentation,
 ): Promise<unknown> {
   if (!options.cacheManager) return null;
   let modules: [typeof import('cache-manager'), typeof import('keyv')];
   try {
     modules = await Promise.all([import('cache-manager'), import('keyv')]);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     // A stand-in whose cache methods explain what is missing; other properties (Nest's lifecycle probes, `then`)
     // stay undefined so startup is unaffected.
     const fail = () => {
@@ -37,7 +41,9 @@ async function createCacheManager(
   }
   const [{ createCache }, { Keyv }] = modules;
   // No Keyv namespace: the store namespaces keys itself under the module's prefix.
-  const keyv = new Keyv({ store: new RedisKeyvStore(client, keyspace), namespace: undefined, useKeyPrefix: false });
+  const rejected = new RejectedInputReporter(new Logger('RedisCache'), instrumentation, options.errorLogInterval);
+  const store = new RedisKeyvStore(client, keyspace, rejected);
+  const keyv = new Keyv({ store, namespace: undefined, useKeyPrefix: false });
   return createCache({ stores: [keyv], ttl: options.ttl });
 }
 
@@ -45,5 +51,5 @@ async function createCacheManager(
 export const cacheManagerProvider: Provider = {
   provide: CACHE_MANAGER_TOKEN,
   useFactory: createCacheManager,
-  inject: [REDIS_CACHE_OPTIONS, getRedisConnectionToken(), RedisKeyspace],
+  inject: [REDIS_CACHE_OPTIONS, getRedisConnectionToken(), RedisKeyspace, RedisInstrumentation],
 };

@@ -1,4 +1,4 @@
-import { LuaScript } from './lua-script.js';
+import { LuaScript } from '../../connection/lua-script.js';
 
 /**
  * The lock's Lua scripts. Each runs atomically on one Redis node and only touches KEYS (one hash tag per
@@ -120,17 +120,24 @@ return 0`,
 
 /**
  * Acquire on one Redlock node. KEYS as single node. ARGV: token, ttl ms, wait (1 = join the node's waiter queue when
- * busy), lease ms. No hand-over (a quorum cannot be handed over node by node): the queue only decides whom a
- * release wakes. Returns {1, this node's fence value} or {0, pttl}.
+ * busy), lease ms, retry (1 = the token has attempted before, so it may be queued here or hold a reservation a
+ * release made for it). No hand-over (a quorum cannot be handed over node by node): the queue only decides whom a
+ * release wakes. A first attempt is a bare `SET NX` (a fresh token is neither queued nor reserved for), then `INCR`;
+ * a retry reads the holder first, since it is usually answering a wake-up that reserved the node for it. Returns
+ * {1, this node's fence value} or {0, 0}.
  */
 export const NODE_ACQUIRE = new LuaScript(
   'lock-node-acquire',
-  `local granted = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-if not granted and redis.call('GET', KEYS[1]) == ARGV[1] then
-  granted = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  `local retry = ARGV[5] == '1'
+local granted
+if retry then
+  local holder = redis.call('GET', KEYS[1])
+  granted = (not holder or holder == ARGV[1]) and redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else
+  granted = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 end
 if granted then
-  if redis.call('HDEL', KEYS[4], ARGV[1]) == 1 then redis.call('LREM', KEYS[3], 1, ARGV[1]) end
+  if retry and redis.call('HDEL', KEYS[4], ARGV[1]) == 1 then redis.call('LREM', KEYS[3], 1, ARGV[1]) end
   return {1, redis.call('INCR', KEYS[2])}
 end
 if ARGV[3] == '1' then
@@ -142,7 +149,7 @@ if ARGV[3] == '1' then
   redis.call('PEXPIRE', KEYS[3], lease * 2)
   redis.call('PEXPIRE', KEYS[4], lease * 2)
 end
-return {0, redis.call('PTTL', KEYS[1])}`,
+return {0, 0}`,
 );
 
 /**

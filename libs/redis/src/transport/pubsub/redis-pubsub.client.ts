@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
-import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
-import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
-import { payloadTooLarge } from '../payload-limit.js';
+import type { ResolvedTransportOptions } from '../options/resolve-transport-options.js';
+import { type CommandTicket, ConnectionGate } from '../../connection/connection-gate.js';
+import { payloadTooLarge } from '../codec/payload-limit.js';
 import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
+import { type PubSubCommands, pubSubCommands } from '../../connection/pubsub-commands.js';
 
 /**
  * Key of a request packet naming the reply channel of the client that sent it. Nest's built-in server ignores it
@@ -25,6 +26,8 @@ export class RedisPubSubClient {
   /** `true` once subscribed, the pending SUBSCRIBE before that. */
   private readonly sharedReplyChannels = new Map<string, Promise<unknown> | true>();
   private readonly channels = new Map<string, { full: string; shared: string }>();
+  /** Classic or sharded (`shardedPubSub`) channels. */
+  private readonly commands: PubSubCommands;
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -34,12 +37,18 @@ export class RedisPubSubClient {
     this.replyChannel = `${options.channelPrefix}_reply:${randomBytes(8).toString('hex')}`;
     this.writes = new RedisWriteCoalescer(pub);
     this.gate = new ConnectionGate(pub);
+    this.commands = pubSubCommands(options.shardedPubSub);
   }
 
-  /** Subscribes the client's reply channel; `onReply` gets every raw reply. */
-  async listen(onReply: (raw: string) => void): Promise<void> {
-    this.sub.on('message', (_channel: string, raw: string) => onReply(raw));
-    await this.sub.subscribe(this.replyChannel);
+  /**
+   * Subscribes the client's reply channel; `onReply` gets every raw reply: a string, or with `returnBuffers` the
+   * published bytes, so that replies which are not UTF-8 text reach the deserializer intact.
+   */
+  async listen(onReply: (raw: string | Buffer) => void): Promise<void> {
+    const { messageEvent, messageBufferEvent } = this.commands;
+    if (this.options.returnBuffers) this.sub.on(messageBufferEvent, (_channel: Buffer, raw: Buffer) => onReply(raw));
+    else this.sub.on(messageEvent, (_channel: string, raw: string) => onReply(raw));
+    await this.commands.subscribe(this.sub, [this.replyChannel]);
   }
 
   /**
@@ -61,6 +70,8 @@ export class RedisPubSubClient {
     const tooLarge = payloadTooLarge(wire, this.options.maxPayloadBytes, channel);
     if (tooLarge) return Promise.reject(tooLarge);
     const { full, shared } = this.channelsOf(channel);
+    // Nest's server answers on `<channel>.reply` with a classic PUBLISH; it cannot receive a sharded request anyway.
+    if (this.options.shardedPubSub) return this.publish(full, wire, ticket);
     const subscribed = this.sharedReplyChannels.get(shared);
     if (subscribed === true) return this.publish(full, wire, ticket);
     if (subscribed) return subscribed.then(() => this.publish(full, wire, ticket));
@@ -99,6 +110,6 @@ export class RedisPubSubClient {
     const wait = this.gate.whenReady();
     if (wait) return wait.then(() => (ticket?.abandoned ? undefined : this.publish(channel, wire, ticket)));
     this.writes.hold();
-    return this.pub.publish(channel, wire);
+    return this.commands.publish(this.pub, channel, wire);
   }
 }

@@ -1,5 +1,5 @@
 import { RedisContext } from '@nestjs/microservices';
-import type { PacketMetadata } from '@nestjs/microservices';
+import type { PacketMetadata } from '../codec/packet-metadata.js';
 
 /**
  * Context of a pub/sub message (`@Ctx() ctx: RedisPubSubContext`). A `RedisContext`, so handlers written for Nest's

@@ -1,4 +1,4 @@
-import type { ResolvedRedisOptions } from '../../interfaces/resolved-redis-options.interface.js';
+import type { ResolvedRedisCoreOptions } from '../../connection/resolved-redis-connection.interface.js';
 import { RedisKeyspace } from '../../keyspace/redis-keyspace.js';
 
 /**
@@ -10,7 +10,10 @@ export class RedisStreamKeys {
 
   constructor(keyPrefix: string) {
     // The keyspace reads nothing but the prefix: the transport may run without the module (own connection options).
-    this.keyspace = new RedisKeyspace({ keyPrefix } as Pick<ResolvedRedisOptions, 'keyPrefix'> as ResolvedRedisOptions);
+    this.keyspace = new RedisKeyspace({ keyPrefix } as Pick<
+      ResolvedRedisCoreOptions,
+      'keyPrefix'
+    > as ResolvedRedisCoreOptions);
   }
 
   /** `<keyPrefix>stream:{<pattern>}` */

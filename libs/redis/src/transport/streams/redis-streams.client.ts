@@ -1,10 +1,11 @@
 import type { ReadPacket } from '@nestjs/microservices';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
-import type { ResolvedTransportOptions } from '../resolve-transport-options.js';
-import { type CommandTicket, ConnectionGate } from '../connection-gate.js';
+import type { ResolvedTransportOptions } from '../options/resolve-transport-options.js';
+import { type CommandTicket, ConnectionGate } from '../../connection/connection-gate.js';
 import { RedisWriteCoalescer } from '../../connection/redis-write-coalescer.js';
 import { RedisStreamKeys } from './redis-stream-keys.js';
-import { payloadTooLarge } from '../payload-limit.js';
+import { payloadTooLarge } from '../codec/payload-limit.js';
+import { awaitStreamReplication } from './stream-durability.js';
 
 /** Field of a stream entry holding the encoded packet. */
 export const PACKET_FIELD = 'p';
@@ -19,6 +20,8 @@ export class RedisStreamsClient {
   private readonly gate: ConnectionGate;
   private readonly streamKeys = new Map<string, string>();
   private readonly maxLen: string;
+  /** Hash slot of each stream key, on a Cluster with `streams.durability` (asked once per key). */
+  private readonly slots = new Map<string, number>();
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -42,8 +45,18 @@ export class RedisStreamsClient {
     if (tooLarge) return Promise.reject(tooLarge);
     const key = this.streamKey(pattern);
     const wait = this.gate.whenReady();
-    if (wait) return wait.then(() => (ticket?.abandoned ? undefined : this.append(key, payload)));
-    return this.append(key, payload);
+    if (wait) return wait.then(() => (ticket?.abandoned ? undefined : this.appendDurably(pattern, key, payload)));
+    return this.appendDurably(pattern, key, payload);
+  }
+
+  /** The append, then, with `streams.durability`, the wait for the replicas' acknowledgement of it. */
+  private appendDurably(pattern: string, key: string, payload: string): Promise<string> {
+    const durability = this.options.streams.durability;
+    if (!durability) return this.append(key, payload);
+    return this.append(key, payload).then(async (id) => {
+      await awaitStreamReplication(this.pub, key, pattern, id, durability, this.slots);
+      return id;
+    });
   }
 
   private append(key: string, payload: string): Promise<string> {

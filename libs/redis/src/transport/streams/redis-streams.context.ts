@@ -1,5 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { PacketMetadata } from '@nestjs/microservices';
+import type { PacketMetadata } from '../codec/packet-metadata.js';
 
 type RedisStreamsContextArgs = [
   stream: string,

@@ -1,4 +1,8 @@
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
+import { sendStreamCommand } from './commands/stream-command.js';
+import { XINFO_GROUPS } from './commands/xinfo.command.js';
+import { XPENDING_SUMMARY } from './commands/xpending.command.js';
+import type { RedisStreamKeys } from './redis-stream-keys.js';
 
 /** The backlog of one event pattern's stream for the server's consumer group, as `RedisTransportServer.streamsInfo()` reads it. */
 export interface RedisStreamInfo {
@@ -21,31 +25,35 @@ export interface RedisStreamInfo {
   lag: number | null;
 }
 
-/** An XINFO reply entry as an object: RESP2 gives a flat `[key, value, …]` array, RESP3 a map. */
-export function toRecord(raw: unknown): Record<string, unknown> {
-  if (raw instanceof Map) return Object.fromEntries(raw);
-  if (!Array.isArray(raw)) return (raw ?? {}) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1];
-  return out;
-}
-
 /** Reads pending entries, dead letters and lag of one stream for `group` (three commands, sent together). */
 export async function readStreamInfo(
   client: RedisClient,
   keys: Pick<RedisStreamInfo, 'pattern' | 'stream' | 'group' | 'deadLetterStream'>,
 ): Promise<RedisStreamInfo> {
-  const [summary, deadLetters, groups] = await Promise.all([
-    client.call('XPENDING', keys.stream, keys.group) as Promise<unknown[]>,
+  const [pending, deadLetters, groups] = await Promise.all([
+    sendStreamCommand(client, XPENDING_SUMMARY, { key: keys.stream, group: keys.group }),
     client.xlen(keys.deadLetterStream),
-    client.call('XINFO', 'GROUPS', keys.stream) as Promise<unknown[]>,
+    sendStreamCommand(client, XINFO_GROUPS, { key: keys.stream }),
   ]);
-  const info = groups.map(toRecord).find((g) => String(g.name) === keys.group);
-  const lag = info?.lag;
-  return {
-    ...keys,
-    pending: Number(summary?.[0] ?? 0),
-    deadLetters: Number(deadLetters),
-    lag: lag === null || lag === undefined ? null : Number(lag),
-  };
+  const info = groups.find((g) => g.name === keys.group);
+  return { ...keys, pending, deadLetters: Number(deadLetters), lag: info?.lag ?? null };
+}
+
+/** {@link readStreamInfo} for each event pattern a server consumes, with the stream keys its `keyPrefix` gives. */
+export function readStreamsInfo(
+  client: RedisClient,
+  patterns: readonly string[],
+  group: string,
+  keys: RedisStreamKeys,
+): Promise<RedisStreamInfo[]> {
+  return Promise.all(
+    patterns.map((pattern) =>
+      readStreamInfo(client, {
+        pattern,
+        stream: keys.stream(pattern),
+        group,
+        deadLetterStream: keys.deadLetter(pattern),
+      }),
+    ),
+  );
 }

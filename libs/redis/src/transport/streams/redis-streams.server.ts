@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import { RedisOptionsError } from '../../errors/redis-options.error.js';
 import { WILDCARD_IN_STREAMS } from '../redis-transport.messages.js';
-import type { RedisTransportServerHost } from '../redis-transport-server.host.js';
+import type { RedisTransportServerHost } from '../server/redis-transport-server.host.js';
 import { RedisStreamConsumer } from './redis-stream.consumer.js';
 import { RedisStreamKeys } from './redis-stream-keys.js';
 
@@ -38,6 +38,11 @@ export class RedisStreamsServer {
   /** The event patterns being consumed. */
   get patterns(): readonly string[] {
     return this.consumed;
+  }
+
+  /** Malformed entries the consumers dead-lettered since they started (junk someone `XADD`ed). */
+  get malformedEntries(): number {
+    return this.consumers.reduce((sum, consumer) => sum + consumer.malformed, 0);
   }
 
   /** Stops reading every stream; handlers already running go on (the server waits for them, then acks). */

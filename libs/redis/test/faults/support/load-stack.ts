@@ -2,7 +2,7 @@ import type { INestApplicationContext, INestMicroservice } from '@nestjs/common'
 import { Test } from '@nestjs/testing';
 import { RedisModule, type RedisConnectionOptions } from '@app/redis';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { eventually, silentLogger } from '../../../../../test/harness/index.js';
+import { eventually, silentLogger } from '@test/harness';
 import { BEHAVIOUR, streamsFixtureController } from '../../transport/fixtures/streams-fixtures.js';
 import { Recorder, pubSubFixtureController, startMicroservice } from '../../transport/fixtures/transport-fixtures.js';
 import { MixedLoad, type KindReport, type OperationKind } from './mixed-load.js';
@@ -17,7 +17,12 @@ export class LoadStack {
   streamsClient!: RedisTransportClient;
   private servers: INestMicroservice[] = [];
 
-  static async start(connection: RedisConnectionOptions, keyPrefix: string): Promise<LoadStack> {
+  /** @param streamsClient extra options of the streams client (such as `streams.durability`) */
+  static async start(
+    connection: RedisConnectionOptions,
+    keyPrefix: string,
+    streamsClient: Record<string, unknown> = {},
+  ): Promise<LoadStack> {
     const stack = new LoadStack();
     const moduleRef = await Test.createTestingModule({
       imports: [RedisModule.forRoot({ ...connection, keyPrefix, cache: { ttl: 500 }, lock: { ttl: 2_000 } })],
@@ -37,7 +42,7 @@ export class LoadStack {
       ),
     ];
     stack.client = new RedisTransportClient(transport);
-    stack.streamsClient = new RedisTransportClient({ ...transport, mode: 'streams' });
+    stack.streamsClient = new RedisTransportClient({ ...transport, mode: 'streams', ...streamsClient });
     await Promise.all([stack.client.connect(), stack.streamsClient.connect()]);
     return stack;
   }

@@ -1,0 +1,2 @@
+/** Metadata key of `@WithSemaphore` (the options, on the decorated method). */
+export const WITH_SEMAPHORE_METADATA = '@localcloudlab/nest-redis:with-semaphore';

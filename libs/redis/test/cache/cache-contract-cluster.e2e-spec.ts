@@ -1,0 +1,4 @@
+import { redisCluster } from '@test/harness';
+import { cacheContract } from '@test/contracts';
+
+cacheContract(redisCluster);

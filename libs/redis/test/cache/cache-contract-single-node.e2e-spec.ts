@@ -1,0 +1,4 @@
+import { singleNode } from '@test/harness';
+import { cacheContract } from '@test/contracts';
+
+cacheContract(singleNode);

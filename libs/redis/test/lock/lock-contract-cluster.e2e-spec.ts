@@ -1,0 +1,4 @@
+import { redisCluster } from '@test/harness';
+import { lockContract } from '@test/contracts';
+
+lockContract(redisCluster);

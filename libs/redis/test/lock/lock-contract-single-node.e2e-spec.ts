@@ -1,0 +1,4 @@
+import { singleNode } from '@test/harness';
+import { lockContract } from '@test/contracts';
+
+lockContract(singleNode);

@@ -1,0 +1,2 @@
+export { cacheContract } from './cache.contract.js';
+export { lockContract } from './lock.contract.js';

@@ -24,6 +24,7 @@ export default {
     '<rootDir>/libs/redis/test/transport/emit-timeout.e2e-spec.ts',
     '<rootDir>/libs/redis/test/security/minimal-acl.e2e-spec.ts',
     '<rootDir>/libs/redis/test/connection/rotating-credentials.e2e-spec.ts',
+    '<rootDir>/libs/redis/test/faults/sentinel-detector-reconnect.e2e-spec.ts',
   ],
   moduleNameMapper: {
     '^ioredis$': '<rootDir>/node_modules/ioredis-v6/built/index.js',

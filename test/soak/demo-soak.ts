@@ -93,6 +93,9 @@ export async function runDemoSoak({ minutes, restartEvery, write }: DemoSoakOpti
       PAYMENT_DELAY_MS: '100',
       // Every customer is its own client: the limits are not what this run measures.
       RATE_LIMIT_LIMIT: '1000000',
+      // An event the master acknowledged but a failover lost would be missing in the worker's counts: require the
+      // replica's copy before the outbox row is marked published.
+      BOOKING_EVENTS_REPLICAS: '1',
     };
     const probes: number[] = [];
     for (const n of [1, 2]) {

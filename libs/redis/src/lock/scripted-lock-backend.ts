@@ -44,6 +44,7 @@ export interface ScriptedLockBackendOptions {
 export class ScriptedLockBackend<K extends LockKeys = LockKeys> implements LockBackend {
   readonly mode = 'single' as const;
   private subscribed?: Promise<void>;
+  private readonly listeningOn = new WeakSet<RedisClient>();
   private readonly deadlines = lockCommandDeadlines();
 
   constructor(
@@ -96,13 +97,20 @@ export class ScriptedLockBackend<K extends LockKeys = LockKeys> implements LockB
     const { channels, shardedWakes } = this.options;
     if (shardedWakes && keys) return shardedWakes.ensure(keys);
     this.subscribed ??= this.getSubscriber().then(async (subscriber) => {
-      subscriber.on('message', (channel: string, message: string) => {
-        if (channels.includes(channel)) this.onWake(channel, message);
-      });
+      // A SUBSCRIBE that fails (Redis failing over) is retried by the next waiter: the listener goes on only once.
+      if (!this.listeningOn.has(subscriber)) {
+        this.listeningOn.add(subscriber);
+        subscriber.on('message', (channel: string, message: string) => {
+          if (channels.includes(channel)) this.onWake(channel, message);
+        });
+      }
       await subscriber.subscribe(...channels);
     });
-    this.subscribed.catch(() => (this.subscribed = undefined));
-    return this.subscribed;
+    const subscribed = this.subscribed;
+    subscribed.catch(() => {
+      if (this.subscribed === subscribed) this.subscribed = undefined;
+    });
+    return subscribed;
   }
 
   doneWaiting(keys: LockKeys): void {

@@ -3,6 +3,7 @@ import { CONFLICTING_OPTIONS } from '../redis.messages.js';
 import { RedisOptionsError } from '../errors/redis-options.error.js';
 import type { ResolvedRedisConnection } from '../connection/resolved-redis-connection.interface.js';
 import { CredentialsConnector } from '../connection/credentials.connector.js';
+import { DetectorSafeConnector } from '../connection/detector-safe.connector.js';
 import type { RedisCredentialsProvider } from '../connection/redis-credentials.interface.js';
 import { createRotatingCredentials } from '../connection/rotating-credentials.js';
 import {
@@ -248,6 +249,8 @@ export function resolveConnectionOptions(
       // every write it acknowledges meanwhile is lost in the resync: a probe lost ~10 s of acknowledged writes per
       // SENTINEL FAILOVER without it, ~1 s with it (test/soak/sentinel-failover-write-loss.ts). Overridable.
       failoverDetector: true,
+      // That detector closes the connector on +switch-master; landing mid-reconnect it would end the client for good.
+      Connector: DetectorSafeConnector,
       ...(redisOptions as RedisOptions | undefined),
       sentinels,
       name: sentinelName,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { type Lock, LockLostError, LockService, RedisModule } from '@app/redis';
 import { REDIS_URL, RedisServerProcess, eventually, uniqueKeyPrefix, useTestApps } from '@test/harness';
+import { SingleNodeLocks } from '../../src/lock/single-node-locks.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/lock-worker.ts', import.meta.url));
@@ -51,6 +52,43 @@ describe('LockService under faults (single node)', () => {
 
     afterAll(async () => {
       await node.stop();
+    });
+
+    it('a wake-up SUBSCRIBE that fails (Redis failing over) is retried without stacking message listeners', async () => {
+      const client = new Redis(node.url, { retryStrategy: () => 20 });
+      // No offline queue: while the node is down every SUBSCRIBE fails at once, as it does while a failover drops it.
+      const subscriber = new Redis(node.url, { enableOfflineQueue: false, retryStrategy: () => 20 });
+      const wakes: string[] = [];
+      const channel = `${keyPrefix}wake-retry`;
+      const locks = new SingleNodeLocks(
+        client,
+        async () => subscriber,
+        (_c, message) => void wakes.push(message),
+        {
+          driftFactor: 0.01,
+          channel,
+          instance: 'i1',
+          sharded: false,
+        },
+      );
+      try {
+        await node.kill();
+        await eventually(() => subscriber.status !== 'ready', 2_000);
+        for (let attempt = 0; attempt < 12; attempt++) await expect(locks.ensureSubscribed()).rejects.toThrow();
+        expect(subscriber.listenerCount('message')).toBe(1);
+
+        await node.restart();
+        await eventually(() => subscriber.status === 'ready', 5_000);
+        await locks.ensureSubscribed();
+        await client.publish(`${channel}:i1`, 'token:1');
+        await eventually(() => wakes.length > 0, 2_000);
+        await sleep(100);
+        expect(wakes).toEqual(['token:1']);
+      } finally {
+        await locks.close();
+        subscriber.disconnect();
+        client.disconnect();
+      }
     });
 
     it('a holder whose Redis is paused past the TTL: signal aborts with LockLostError, release() spares the new owner', async () => {

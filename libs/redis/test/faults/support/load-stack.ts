@@ -83,7 +83,8 @@ export function summary(
 /** What one fault run measured. */
 export interface FaultRun {
   report: Record<OperationKind, KindReport>;
-  recovered: boolean;
+  /** The kinds of operation that had not succeeded again 30 s after the fault ended (so a failure names them). */
+  notRecovered: OperationKind[];
   acknowledged: number;
   lost: number[];
   closeMs: number;
@@ -108,15 +109,14 @@ export async function runUnderLoad(stack: LoadStack, fault: () => Promise<void>)
   await fault();
   const upAt = Date.now();
   const kinds: OperationKind[] = ['cache', 'lock', 'emit', 'send'];
-  const recovered = await eventually(
-    () => kinds.every((k) => load.report(downAt, upAt)[k].recoveredAfterMs !== null),
-    30_000,
-  );
+  const stillDown = () => kinds.filter((k) => load.report(downAt, upAt)[k].recoveredAfterMs === null);
+  await eventually(() => stillDown().length === 0, 30_000);
+  const notRecovered = stillDown();
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   await load.stop();
   const report = load.report(downAt, upAt);
   await eventually(() => [...load.acknowledged].every((seq) => stack.received().has(seq)), 15_000);
   const lost = [...load.acknowledged].filter((seq) => !stack.received().has(seq));
   const closeMs = await stack.close();
-  return { report, recovered, acknowledged: load.acknowledged.size, lost, closeMs };
+  return { report, notRecovered, acknowledged: load.acknowledged.size, lost, closeMs };
 }

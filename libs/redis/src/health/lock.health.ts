@@ -30,6 +30,7 @@ type NodeState =
  */
 @Injectable()
 export class LockHealthIndicator {
+  /** @internal Nest injects the collaborators; list it in your health module's providers, never with `new`. */
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly locks: LockService,

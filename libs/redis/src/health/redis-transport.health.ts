@@ -21,14 +21,14 @@ interface DeadLetterSample {
 /** What the indicator reads from a `RedisTransportServer`. */
 interface TransportServerLike {
   readonly status: Observable<string>;
-  readonly options: { mode: 'pubsub' | 'streams' };
+  readonly mode: 'pubsub' | 'streams';
   streamsInfo(): Promise<RedisStreamInfo[]>;
 }
 
 /** What the indicator reads from a `RedisTransportClient`. */
 interface TransportClientLike {
   readonly status: Observable<string>;
-  readonly options: { mode: 'pubsub' | 'streams' };
+  readonly mode: 'pubsub' | 'streams';
   connect(): Promise<void>;
 }
 
@@ -86,7 +86,7 @@ export class RedisTransportHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.health.check(key);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    const mode = transport.options.mode;
+    const mode = transport.mode;
     const isServer = 'streamsInfo' in transport;
     let status = currentStatus(transport);
 

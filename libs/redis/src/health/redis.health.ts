@@ -34,6 +34,7 @@ const DEFAULT_TIMEOUT_MS = 1_000;
  */
 @Injectable()
 export class RedisHealthIndicator {
+  /** @internal Nest injects the collaborators; list it in your health module's providers, never with `new`. */
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly registry: RedisConnectionsRegistry,

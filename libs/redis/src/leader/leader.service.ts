@@ -47,6 +47,7 @@ export class LeaderService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly campaigns = new Map<string, LeaderCampaign>();
   private readonly defaultName: string;
 
+  /** @internal Nest injects the collaborators; construct through `RedisLeaderModule`, never with `new`. */
   constructor(
     @Inject(LEADER_OPTIONS) private readonly options: ResolvedLeaderOptions,
     locks: LockService,

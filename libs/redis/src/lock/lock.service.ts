@@ -86,6 +86,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, OnA
   private handleContext?: LockHandleContext;
   private readonly keys: LockKeyCache;
 
+  /** @internal Nest injects the collaborators; construct through `RedisModule`, never with `new`. */
   constructor(
     @Inject(REDIS_RESOLVED_OPTIONS) private readonly options: ResolvedRedisCoreOptions & { lock: ResolvedLockOptions },
     private readonly registry: RedisConnectionsRegistry,

@@ -48,6 +48,7 @@ export class RedisMetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly cacheSources = new Set<CounterSnapshotSource>();
   private readonly lagSources = new Set<ConsumerLagSource>();
 
+  /** @internal Nest injects the collaborators; construct through `RedisMetricsModule`, never with `new`. */
   constructor(
     @Inject(REDIS_METRICS_REGISTRY) readonly registry: Registry,
     @Inject(REDIS_METRICS_OPTIONS) private readonly options: ResolvedMetricsOptions,

@@ -2,15 +2,8 @@ import { CommandDeadlines } from '../connection/command-deadlines.js';
 import type { RedisClient } from '../connection/redis-connection.factory.js';
 import { RedisWriteCoalescer } from '../connection/redis-write-coalescer.js';
 import type { LuaScript } from '../connection/lua-script.js';
+import { RateLimitUnavailableError } from '../errors/rate-limit-unavailable.error.js';
 import { RATE_LIMIT_NOT_CONNECTED, RATE_LIMIT_TIMEOUT } from './rate-limit.messages.js';
-
-/** Redis could not decide in time (not connected, an error, or no answer within `commandTimeout`). */
-export class RateLimitUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RateLimitUnavailable';
-  }
-}
 
 /**
  * Runs the rate-limit scripts on one connection: one EVALSHA per decision, failed at its deadline by a shared
@@ -29,14 +22,14 @@ export class RateLimitScriptRunner {
     // A decision fails between its commandTimeout and a quarter of the shortest one later.
     this.deadlines = new CommandDeadlines({
       tickMs: Math.max(1, Math.ceil(shortestTimeout / 4)),
-      timeoutError: (ms) => new RateLimitUnavailable(RATE_LIMIT_TIMEOUT(ms)),
+      timeoutError: (ms) => new RateLimitUnavailableError(RATE_LIMIT_TIMEOUT(ms)),
     });
     this.writes = new RedisWriteCoalescer(client);
   }
 
   run(script: LuaScript, keys: string[], args: Array<string | number>, timeoutMs: number): Promise<unknown> {
     if (this.client.status !== 'ready') {
-      return Promise.reject(new RateLimitUnavailable(RATE_LIMIT_NOT_CONNECTED(this.client.status)));
+      return Promise.reject(new RateLimitUnavailableError(RATE_LIMIT_NOT_CONNECTED(this.client.status)));
     }
     this.writes.hold();
     return script.run(this.client, keys, args, this.deadlines, timeoutMs);

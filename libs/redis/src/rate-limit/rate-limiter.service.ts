@@ -46,6 +46,7 @@ export class RateLimiter {
   private readonly degradedLog = new RateLimitedLog(this.logger);
   private readonly keyPrefix: string;
 
+  /** @internal Nest injects the collaborators; construct through `RateLimitModule`, never with `new`. */
   constructor(
     @Inject(RATE_LIMIT_RESOLVED_OPTIONS) private readonly options: ResolvedRateLimitOptions,
     @Inject(RATE_LIMIT_SCRIPT_RUNNER) private readonly runner: RateLimitScriptRunner,

@@ -68,6 +68,7 @@ export class SemaphoreService implements BeforeApplicationShutdown, OnApplicatio
   private readonly arming = new WatchdogArming();
   private handleContext?: LockHandleContext;
 
+  /** @internal Nest injects the collaborators; construct through `RedisSemaphoreModule`, never with `new`. */
   constructor(
     @Inject(REDIS_RESOLVED_OPTIONS) options: ResolvedRedisCoreOptions & { lock: ResolvedLockOptions },
     private readonly registry: RedisConnectionsRegistry,

@@ -147,13 +147,20 @@ describe(`${PACKAGE_NAME} as a published package`, () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('ships compiled JS, declarations, maps, the README and peer dependencies, and no sources or tests', () => {
+  it('ships compiled JS, declarations, maps, the README, the CHANGELOG and peer dependencies, and no sources or tests', () => {
     expect(packedFiles).toEqual(
-      expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/redis.module.js']),
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'CHANGELOG.md',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/redis.module.js',
+      ]),
     );
     const unexpected = packedFiles.filter(
       (file) =>
-        !['package.json', 'README.md', 'dist/cjs/package.json'].includes(file) &&
+        !['package.json', 'README.md', 'CHANGELOG.md', 'dist/cjs/package.json'].includes(file) &&
         !/^dist\/.+\.(js|d\.ts|js\.map)$/.test(file),
     );
     expect(unexpected).toEqual([]);

@@ -12,7 +12,7 @@ import type { CommandTicket } from '../../connection/connection-gate.js';
 import type { TransportSpanEnd, TransportSpanInfo } from '../../instrumentation/redis-transport.tracer.js';
 import { DeadlineQueue } from '../../connection/command-deadlines.js';
 import { CLIENT_CLOSED, CLIENT_CLOSED_DURING_EMIT, EMIT_TIMED_OUT } from '../redis-transport.messages.js';
-import type { RedisTransportOptions } from '../options/redis-transport-options.interface.js';
+import type { RedisTransportMode, RedisTransportOptions } from '../options/redis-transport-options.interface.js';
 import { type ResolvedTransportOptions, resolveTransportOptions } from '../options/resolve-transport-options.js';
 import {
   type ClientConnectionListener,
@@ -37,7 +37,7 @@ import { ReplyRouter } from './reply.router.js';
  * ```
  */
 export class RedisTransportClient extends ClientProxy<RedisTransportEvents, string> {
-  readonly options: ResolvedTransportOptions;
+  private readonly options: ResolvedTransportOptions;
   private readonly logger = new Logger(RedisTransportClient.name);
   private readonly requests = new Map<string, PendingRequest>();
   private readonly sendDeadlines: DeadlineQueue<PendingRequest>;
@@ -63,6 +63,11 @@ export class RedisTransportClient extends ClientProxy<RedisTransportEvents, stri
     this.initializeSerializer(this.options);
     this.initializeDeserializer(this.options);
     this.replies = new ReplyRouter(this.options, this.requests, () => this.deserializer, this.logger);
+  }
+
+  /** `'pubsub'` or `'streams'`: where `emit()` writes events. */
+  get mode(): RedisTransportMode {
+    return this.options.mode;
   }
 
   /**

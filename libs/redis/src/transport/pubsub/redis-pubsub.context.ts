@@ -6,6 +6,7 @@ import type { PacketMetadata } from '../codec/packet-metadata.js';
  * built-in Redis transport keep working.
  */
 export class RedisPubSubContext extends RedisContext {
+  /** @internal The transport server creates the context of each message; handlers receive it with `@Ctx()`. */
   constructor(
     channel: string,
     metadata: PacketMetadata | undefined,

@@ -19,7 +19,7 @@ import { RedisPubSubServer } from '../pubsub/redis-pubsub.server.js';
 import { RedisTransportConnections } from '../redis-transport.connections.js';
 import type { RedisTransportClients, RedisTransportEvents, RedisTransportStatus } from '../redis-transport.events.js';
 import { NO_EVENT_HANDLER } from '../redis-transport.messages.js';
-import type { RedisTransportOptions } from '../options/redis-transport-options.interface.js';
+import type { RedisTransportMode, RedisTransportOptions } from '../options/redis-transport-options.interface.js';
 import type { RedisTransportServerHost } from './redis-transport-server.host.js';
 import { type ResolvedTransportOptions, resolveTransportOptions } from '../options/resolve-transport-options.js';
 import { RedisStreamKeys } from '../streams/redis-stream-keys.js';
@@ -56,11 +56,13 @@ const NO_END_HOOK = (): void => undefined;
  */
 export class RedisTransportServer
   extends Server<RedisTransportEvents, RedisTransportStatus>
-  implements CustomTransportStrategy, RedisTransportServerHost
+  implements CustomTransportStrategy
 {
   override readonly propagatesEventHandlerErrors = true;
   protected override readonly logger = new Logger(RedisTransportServer.name);
-  readonly options: ResolvedTransportOptions;
+  private readonly options: ResolvedTransportOptions;
+  /** What the pub/sub and streams halves call back into: internal, so none of it is on the public surface. */
+  private readonly host: RedisTransportServerHost;
   private readonly connections: RedisTransportConnections;
   /** Handler runs (and their acks) not finished yet; shutdown waits for them. */
   private readonly inFlight = new InFlightWork(this.logger);
@@ -92,6 +94,7 @@ export class RedisTransportServer
     this.initializeDeserializer(this.options);
     this.connections = new RedisTransportConnections(this.options, 'server', this._status$, this.logger);
     this.keys = new RedisStreamKeys(this.options.keyPrefix);
+    this.host = this.hostForHalves();
   }
 
   /**
@@ -114,12 +117,9 @@ export class RedisTransportServer
     return server;
   }
 
-  get log(): Logger {
-    return this.logger;
-  }
-
-  get closing(): boolean {
-    return this.isClosing;
+  /** `'pubsub'` or `'streams'`: how `@EventPattern` handlers receive events. */
+  get mode(): RedisTransportMode {
+    return this.options.mode;
   }
 
   /** Redis key of the stream an event pattern is read from (streams mode). */
@@ -198,26 +198,38 @@ export class RedisTransportServer
     return this.connections.unwrapped() as T;
   }
 
-  handlerFor(pattern: string): MessageHandler | null {
+  /** The host the pub/sub and streams halves run on: this server's handlers, codec, hooks, tracing and drain. */
+  private hostForHalves(): RedisTransportServerHost {
+    const isClosing = () => this.isClosing;
+    return {
+      options: this.options,
+      log: this.logger,
+      get closing() {
+        return isClosing();
+      },
+      handlerFor: (pattern) => this.handlerFor(pattern),
+      deserialize: (value, channel) =>
+        this.deserializer.deserialize(value, { channel }) as ReadPacket & { id?: string },
+      serializeResponse: (packet) => this.serializer.serialize(packet),
+      runEvent: (pattern, packet, context) => this.runEvent(pattern, packet, context),
+      runRequest: (context, handler, packet, respond) => this.runRequest(context, handler, packet, respond),
+      report: (pattern, startedAt, outcome) => this.report(pattern, startedAt, outcome),
+      track: (work) => this.inFlight.track(work),
+    };
+  }
+
+  private handlerFor(pattern: string): MessageHandler | null {
     return this.messageHandlers.get(pattern) ?? null;
   }
 
-  deserialize(value: unknown, channel: string): (ReadPacket & { id?: string }) | Promise<ReadPacket & { id?: string }> {
-    return this.deserializer.deserialize(value, { channel }) as ReadPacket & { id?: string };
-  }
-
-  serializeResponse(packet: WritePacket & { id: string }): unknown {
-    return this.serializer.serialize(packet);
-  }
-
-  runEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+  private runEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
     const tracer = this.options.instrumentation?.transportTracer;
     if (tracer === undefined) return this.runEventHandler(pattern, packet, context);
     const info = handlerSpanInfo(pattern, context, false, undefined);
     return tracer.runHandler(info, metadataOf(packet), () => this.runEventHandler(pattern, packet, context));
   }
 
-  runRequest(
+  private runRequest(
     context: BaseRpcContext,
     handler: MessageHandler,
     packet: ReadPacket,
@@ -275,17 +287,13 @@ export class RedisTransportServer
     });
   }
 
-  report(pattern: string, startedAt: number, outcome: 'ok' | 'failed' | 'dead-lettered'): void {
+  private report(pattern: string, startedAt: number, outcome: 'ok' | 'failed' | 'dead-lettered'): void {
     this.options.instrumentation?.emit('transport.handled', {
       pattern,
       mode: this.options.mode,
       durationMs: performance.now() - startedAt,
       outcome,
     });
-  }
-
-  track(work: Promise<unknown>): void {
-    this.inFlight.track(work);
   }
 
   /**
@@ -313,10 +321,10 @@ export class RedisTransportServer
     for (const [pattern, handler] of this.messageHandlers) (handler.isEventHandler ? events : requests).push(pattern);
 
     const streamsMode = this.options.mode === 'streams';
-    this.pubsub = new RedisPubSubServer(this, pub, sub);
+    this.pubsub = new RedisPubSubServer(this.host, pub, sub);
     await this.pubsub.listen(streamsMode ? requests : [...events, ...requests]);
     if (streamsMode) {
-      this.streams = new RedisStreamsServer(this, pub, async (pattern) => {
+      this.streams = new RedisStreamsServer(this.host, pub, async (pattern) => {
         const role = `stream:${pattern}` as const;
         const reader = this.connections.open(role, { blocking: true });
         await this.connections.connect(role);

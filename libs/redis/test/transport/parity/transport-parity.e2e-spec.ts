@@ -188,7 +188,7 @@ describe.each([...PAIRINGS, REFERENCE])('Redis transport parity with Transport.R
     }
   });
 
-  it('hands a message that is not JSON to the server’s custom deserializer as the published text', async () => {
+  it('hands a message that is not JSON (or not UTF-8) to the server’s custom deserializer as the published text', async () => {
     const textRecorder = new Recorder();
     const textServer = await startParityApp(
       pairing.server({ deserializer: new TextEventDeserializer() }),
@@ -200,6 +200,14 @@ describe.each([...PAIRINGS, REFERENCE])('Redis transport parity with Transport.R
       await publisher.publish(`${ns}.booking.created`, 'not JSON: café');
       await textRecorder.waitFor(2);
       expect(textRecorder.events.map((e) => e.data)).toEqual([{ text: 'not JSON: café' }, { text: 'not JSON: café' }]);
+      // Bytes that are not UTF-8 reach it as the built-in hands them over: decoded as UTF-8 (U+FFFD where invalid).
+      const notUtf8 = Buffer.from([0xff, 0xfe, 0x61, 0xc3, 0x28, 0x80]);
+      await publisher.publish(`${ns}.booking.created`, notUtf8);
+      await textRecorder.waitFor(4);
+      expect(textRecorder.events.slice(2).map((e) => e.data)).toEqual([
+        { text: notUtf8.toString('utf8') },
+        { text: notUtf8.toString('utf8') },
+      ]);
       // Without a custom deserializer the built-in makes the text an event's data; ours drops it (documented).
       await new Promise((resolve) => setTimeout(resolve, 100));
       const rawEvents = recorder.events.filter((e) => e.data === 'not JSON: café').length;

@@ -5,14 +5,14 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { TaggedJsonCacheSerializer } from '@app/redis';
-import { RedisServerProcess } from '@test/harness';
+import { RedisClusterProcesses, RedisServerProcess } from '@test/harness';
 
 /**
  * Every message the library receives from Redis is untrusted. One real application process (fixture
- * `untrusted-input-app.ts`: cache with L1 and its bus, CACHE_MANAGER, locks, pub/sub and streams transport servers
- * and clients) on its own redis-server; the test asks Redis which channels, patterns and streams that process
+ * `untrusted-input-app.ts`: cache with L1, its bus and server-side tracking, CACHE_MANAGER, locks, a Redlock,
+ * pub/sub and streams transport servers and clients) on its own redis-server; the test asks Redis which channels, patterns and streams that process
  * listens on, publishes / XADDs generated junk on every one of them, and checks after each batch that the process
  * is still alive and still serves a cached read, a lock, a CACHE_MANAGER round trip, a request/reply, a pub/sub
  * event and a stream event.
@@ -59,8 +59,10 @@ class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(url: string): Promise<AppProcess> {
-    const child = spawn(process.execPath, ['--import', './src/runtime/register.mjs', fixture, url, KEY_PREFIX], {
+  /** @param clusterNodes seed nodes (`host:port`) to run the app on a Cluster instead of the server at `url` */
+  static async start(url: string, clusterNodes?: string[]): Promise<AppProcess> {
+    const args = [fixture, url, KEY_PREFIX, ...(clusterNodes ? [clusterNodes.join(',')] : [])];
+    const child = spawn(process.execPath, ['--import', './src/runtime/register.mjs', ...args], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -255,19 +257,44 @@ const corruptValue: fc.Arbitrary<Buffer> = fc
   )
   .filter((bytes) => !decodesAsEntry(bytes));
 
+/** Asserts the process is up and every capability still works; resolves with the rejected-input counts. */
+async function expectServing(app: AppProcess, context: string): Promise<Record<string, number>> {
+  expect({ context, alive: app.alive }).toEqual({ context, alive: true });
+  const result = await app.probe().catch((error: Error) => ({ ok: false, error: error.message }) as ProbeResult);
+  expect({ context, ok: result.ok, error: result.error }).toEqual({ context, ok: true, error: undefined });
+  expect(result.exitCode).toBeNull();
+  return result.rejected;
+}
+
+/** Every decoder that listens on a channel: each must have rejected some of the junk. */
+const CHANNEL_SOURCES = ['cache.bus', 'transport.message', 'transport.reply', 'lock.wakeup', 'semaphore.wakeup'];
+
+/**
+ * Sends `numRuns` batches of 20 generated payloads, then the huge ones, with `publish` (to every channel), checking
+ * after each that the process still serves; then that every channel's decoder rejected some.
+ */
+async function fuzzChannels(
+  app: AppProcess,
+  publish: (payloads: Array<string | Buffer>) => Promise<void>,
+  label: string,
+  numRuns: number,
+): Promise<void> {
+  const batches = fc.sample(fc.array(payload, { minLength: 20, maxLength: 20 }), { numRuns, seed: SEED });
+  for (const [i, batch] of batches.entries()) {
+    await publish(batch);
+    await expectServing(app, `${label} batch ${i} (seed ${SEED})`);
+  }
+  await publish(hugePayloads());
+  const rejected = await expectServing(app, `huge ${label} payloads`);
+  for (const source of CHANNEL_SOURCES) {
+    expect({ source, rejected: (rejected[source] ?? 0) > 0 }).toEqual({ source, rejected: true });
+  }
+}
+
 describe('Untrusted input from Redis, in a real application process', () => {
   let server: RedisServerProcess;
   let redis: Redis;
   let app: AppProcess;
-
-  /** Asserts the process is up and every capability still works; returns the rejected-input counts. */
-  async function expectServing(context: string): Promise<Record<string, number>> {
-    expect({ context, alive: app.alive }).toEqual({ context, alive: true });
-    const result = await app.probe().catch((error: Error) => ({ ok: false, error: error.message }) as ProbeResult);
-    expect({ context, ok: result.ok, error: result.error }).toEqual({ context, ok: true, error: undefined });
-    expect(result.exitCode).toBeNull();
-    return result.rejected;
-  }
 
   async function publishEverywhere(target: Listened, payloads: Array<string | Buffer>): Promise<void> {
     for (const channel of [...target.channels, ...target.patternChannels]) {
@@ -291,27 +318,30 @@ describe('Untrusted input from Redis, in a real application process', () => {
     // The fixture did its first cached read before printing "ready": the bus is subscribed.
     const channel = `${KEY_PREFIX}cache:events`;
     expect(await redis.pubsub('CHANNELS', channel)).toEqual([channel]);
-    const before = (await expectServing('before'))['cache.bus'] ?? 0;
+    const before = (await expectServing(app, 'before'))['cache.bus'] ?? 0;
     for (const message of ['null', '{"k":5}', '{"k":{"a":1}}']) {
       // The exact command of the report, through redis-cli.
       const { stdout } = await run('redis-cli', ['-p', String(server.port), 'publish', channel, message]);
       expect(Number(stdout.trim())).toBeGreaterThan(0);
     }
-    const rejected = await expectServing('after the PUBLISH of issue 19');
+    const rejected = await expectServing(app, 'after the PUBLISH of issue 19');
     expect(rejected['cache.bus']).toBe(before + 3);
   });
 
-  it('discovers what the process listens on: cache bus, lock and semaphore wake-ups, transport requests and replies, the stream', async () => {
+  it('discovers what the process listens on: cache bus, L1 tracking, lock, Redlock and semaphore wake-ups, transport requests and replies, the stream', async () => {
     const target = await listened(redis);
     const expected = [
       `${KEY_PREFIX}cache:events`,
+      '__redis__:invalidate',
       `${KEY_PREFIX}lock:wake`,
+      `${KEY_PREFIX}rl:lock:wake`,
       `${KEY_PREFIX}ps:fuzz.echo`,
       `${KEY_PREFIX}ps:fuzz.event`,
       `${KEY_PREFIX}ps:fuzz.echo.reply`,
     ];
     for (const channel of expected) expect(target.channels).toContain(channel);
     expect(target.channels.some((c) => c.startsWith(`${KEY_PREFIX}lock:wake:`))).toBe(true);
+    expect(target.channels.some((c) => c.startsWith(`${KEY_PREFIX}rl:lock:wake:`))).toBe(true);
     expect(target.channels.some((c) => c.startsWith(`${KEY_PREFIX}semaphore:wake:`))).toBe(true);
     expect(target.channels.filter((c) => c.includes(':_reply:'))).toHaveLength(2);
     expect(target.streams).toEqual([`${KEY_PREFIX}stream:{fuzz.stream}`]);
@@ -322,18 +352,7 @@ describe('Untrusted input from Redis, in a real application process', () => {
 
   it('stays up and keeps serving after generated payloads on every channel and pattern it subscribes', async () => {
     const target = await listened(redis);
-    const batches = fc.sample(fc.array(payload, { minLength: 20, maxLength: 20 }), { numRuns: 10, seed: SEED });
-    for (const [i, batch] of batches.entries()) {
-      await publishEverywhere(target, batch);
-      await expectServing(`pub/sub batch ${i} (seed ${SEED})`);
-    }
-    await publishEverywhere(target, hugePayloads());
-    const rejected = await expectServing('huge pub/sub payloads');
-    expect(rejected['cache.bus']).toBeGreaterThan(0);
-    expect(rejected['transport.message']).toBeGreaterThan(0);
-    expect(rejected['transport.reply']).toBeGreaterThan(0);
-    expect(rejected['lock.wakeup']).toBeGreaterThan(0);
-    expect(rejected['semaphore.wakeup']).toBeGreaterThan(0);
+    await fuzzChannels(app, (payloads) => publishEverywhere(target, payloads), 'pub/sub', 10);
   }, 60_000);
 
   it('stays up and keeps serving after generated entries on every stream it consumes', async () => {
@@ -348,12 +367,12 @@ describe('Untrusted input from Redis, in a real application process', () => {
       redis.xadd(stream, '*', ...fields.flatMap(([name, value]) => [name, value]));
     for (const [i, batch] of batches.entries()) {
       for (const stream of target.streams) for (const fields of batch) await xadd(stream, fields);
-      await expectServing(`stream batch ${i} (seed ${SEED})`);
+      await expectServing(app, `stream batch ${i} (seed ${SEED})`);
     }
     for (const stream of target.streams) {
       for (const huge of hugePayloads()) await xadd(stream, [['data', huge]]);
     }
-    await expectServing('huge stream entries');
+    await expectServing(app, 'huge stream entries');
   }, 60_000);
 
   it('reads corrupt cache entries and CACHE_MANAGER values written under its prefix as misses, and keeps serving', async () => {
@@ -376,9 +395,110 @@ describe('Untrusted input from Redis, in a real application process', () => {
       for (const key of stored) await redis.set(key, value);
       // A valid "cleared" message, so the next reads skip L1 and meet the corrupt bytes in Redis.
       await redis.publish(`${KEY_PREFIX}cache:events`, json({ o: 'fuzz', a: 1 }));
-      rejected = await expectServing(`corrupt value ${i} (seed ${SEED})`);
+      rejected = await expectServing(app, `corrupt value ${i} (seed ${SEED})`);
     }
     expect(rejected['cache.entry']).toBeGreaterThan(0);
     expect(rejected['cache.manager']).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+/** What the process listens on across a Cluster's masters: classic and sharded channels, and streams. */
+interface ListenedOnCluster {
+  channels: string[];
+  shardChannels: string[];
+  patternChannels: string[];
+  patternCount: number;
+  streams: string[];
+}
+
+async function listenedOnCluster(masters: Redis[]): Promise<ListenedOnCluster> {
+  const channels = new Set<string>();
+  const shardChannels = new Set<string>();
+  const streams: string[] = [];
+  let patternCount = 0;
+  for (const master of masters) {
+    for (const channel of (await master.pubsub('CHANNELS', '*')) as string[]) channels.add(channel);
+    for (const channel of (await master.call('PUBSUB', 'SHARDCHANNELS', '*')) as string[]) shardChannels.add(channel);
+    patternCount += Number(await master.pubsub('NUMPAT'));
+    let cursor = '0';
+    do {
+      const [next, keys] = await master.scan(cursor, 'MATCH', '*', 'COUNT', 1000, 'TYPE', 'stream');
+      cursor = next;
+      for (const key of keys) if (((await master.xinfo('GROUPS', key)) as unknown[]).length > 0) streams.push(key);
+    } while (cursor !== '0');
+  }
+  const patternChannels = KNOWN_PATTERNS.map((pattern) => pattern.replace('*', `x${randomBytes(3).toString('hex')}`));
+  return {
+    channels: [...channels].sort(),
+    shardChannels: [...shardChannels].sort(),
+    patternChannels,
+    patternCount,
+    streams: streams.sort(),
+  };
+}
+
+describe('Untrusted input from Redis, in a real application process on a Cluster (sharded channels)', () => {
+  let cluster: RedisClusterProcesses;
+  let publisher: Cluster;
+  let masters: Redis[];
+  let app: AppProcess;
+
+  /** Classic channels with PUBLISH (the cluster bus carries it to every node), sharded ones with SPUBLISH. */
+  async function publishEverywhere(target: ListenedOnCluster, payloads: Array<string | Buffer>): Promise<void> {
+    for (const channel of [...target.channels, ...target.patternChannels]) {
+      for (const message of payloads) await publisher.publish(channel, message);
+    }
+    for (const channel of target.shardChannels) {
+      for (const message of payloads) await publisher.spublish(channel, message);
+    }
+  }
+
+  beforeAll(async () => {
+    cluster = await RedisClusterProcesses.start(3);
+    publisher = new Cluster(cluster.addresses);
+    masters = (await cluster.masters()).map((node) => new Redis(node.port, '127.0.0.1'));
+    app = await AppProcess.start(cluster.nodes[0]!.url, cluster.addresses);
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    publisher?.disconnect();
+    for (const master of masters ?? []) master.disconnect();
+    await cluster?.stop();
+  }, 30_000);
+
+  it('discovers the sharded channels (cache bus, a waiting lock, the sharded transport) and the classic ones on every master', async () => {
+    const target = await listenedOnCluster(masters);
+    for (const channel of [`${KEY_PREFIX}cache:events`, `${KEY_PREFIX}sh:fuzz.echo`, `${KEY_PREFIX}sh:fuzz.event`]) {
+      expect(target.shardChannels).toContain(channel);
+    }
+    expect(target.shardChannels.some((c) => c.startsWith(`${KEY_PREFIX}lock:{parked}:wake:`))).toBe(true);
+    expect(target.shardChannels.filter((c) => c.includes('sh:_reply:'))).toHaveLength(1);
+    for (const channel of ['__redis__:invalidate', `${KEY_PREFIX}ps:fuzz.echo`, `${KEY_PREFIX}ps:fuzz.event`]) {
+      expect(target.channels).toContain(channel);
+    }
+    expect(target.channels.some((c) => c.startsWith(`${KEY_PREFIX}semaphore:wake:`))).toBe(true);
+    expect(target.streams).toEqual([`${KEY_PREFIX}stream:{fuzz.stream}`]);
+    expect(target.patternCount).toBe(KNOWN_PATTERNS.length);
+  });
+
+  it('stays up and keeps serving after generated payloads on every sharded and classic channel', async () => {
+    const target = await listenedOnCluster(masters);
+    await fuzzChannels(app, (payloads) => publishEverywhere(target, payloads), 'cluster pub/sub', 6);
+  }, 120_000);
+
+  it('stays up and keeps serving after generated entries on the stream it consumes on the cluster', async () => {
+    const target = await listenedOnCluster(masters);
+    const entry = fc.array(fc.tuple(fc.constantFrom('data', 'd', 'pattern', 'id'), payload), {
+      minLength: 1,
+      maxLength: 4,
+    });
+    const batches = fc.sample(fc.array(entry, { minLength: 15, maxLength: 15 }), { numRuns: 3, seed: SEED });
+    for (const [i, batch] of batches.entries()) {
+      for (const stream of target.streams) {
+        for (const fields of batch) await publisher.xadd(stream, '*', ...fields.flat());
+      }
+      await expectServing(app, `cluster stream batch ${i} (seed ${SEED})`);
+    }
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { consumerRedisConfig, EVENTS_CLIENT } from './consumer.config.js';
 import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { LedgerService } from './ledger.service.js';
+import { PriceBoard } from './price-board.service.js';
 import { QuoteService } from './quote.service.js';
 
 const redis = consumerRedisConfig();
@@ -18,6 +19,7 @@ const redis = consumerRedisConfig();
   providers: [
     QuoteService,
     LedgerService,
+    PriceBoard,
     RedisHealthIndicator,
     {
       provide: EVENTS_CLIENT,

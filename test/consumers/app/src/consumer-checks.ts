@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { ClientProxy } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
@@ -7,6 +8,7 @@ import { processingHookCalls } from './consumer-app.js';
 import { consumerRedisConfig, EVENTS_CLIENT } from './consumer.config.js';
 import { EventsController } from './events.controller.js';
 import { LedgerService } from './ledger.service.js';
+import { PriceBoard } from './price-board.service.js';
 import { QuoteService } from './quote.service.js';
 
 /** One behaviour of the library, asserted in a booted consumer app; `run` throws (with the reason) when it fails. */
@@ -77,6 +79,21 @@ export const CONSUMER_CHECKS: ConsumerCheck[] = [
       await Promise.all([ledger.post('alice'), ledger.post('alice'), ledger.post('alice')]);
       assert(ledger.completed === 3, `${ledger.completed} of 3 calls completed`);
       assert(ledger.maxInside === 1, `${ledger.maxInside} calls were inside the lock at once`);
+    },
+  },
+  {
+    name: CHECK_NAMES.cacheManager,
+    async run(app) {
+      const board = app.get(PriceBoard);
+      assert(board.cache === app.get(CACHE_MANAGER), 'the Cache class token and CACHE_MANAGER are different objects');
+      await board.publish('ACME', 43);
+      const read = await board.read('ACME');
+      assert(read?.price === 43, `read back ${JSON.stringify(read)}`);
+      const keys = await keysUnderPrefix();
+      assert(
+        keys.some((key) => key.includes('board:ACME')),
+        `no CACHE_MANAGER entry under the prefix: ${keys.join(', ')}`,
+      );
     },
   },
   {

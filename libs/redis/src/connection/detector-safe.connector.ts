@@ -13,7 +13,7 @@ interface Connector {
 }
 
 /** Same text as ioredis' own, so its shutdown path recognises a close during an attempt. */
-export const CONNECTION_CLOSED = 'Connection is closed.';
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 let standaloneConnector: (new (options: RedisOptions) => Connector) | undefined;
 
@@ -71,11 +71,16 @@ export class DetectorSafeConnector extends AbstractConnector {
   async connect(emit: ErrorEmitter): Promise<Socket | TLSSocket> {
     this.closed = false;
     this.firstError = undefined;
-    return this.connectInner(emit);
+    return (await this.beforeAttempt(emit)) ?? this.connectInner(emit);
+  }
+
+  /** Work a subclass does before each attempt; a socket it returns (`failedAttempt()`) fails the attempt. */
+  protected async beforeAttempt(_emit: ErrorEmitter): Promise<Socket | undefined> {
+    return undefined;
   }
 
   /** The inner connector's attempt; one it was closed during, by someone other than the client, becomes a failed one. */
-  protected async connectInner(emit: ErrorEmitter): Promise<Socket | TLSSocket> {
+  private async connectInner(emit: ErrorEmitter): Promise<Socket | TLSSocket> {
     if (this.closed) throw new Error(CONNECTION_CLOSED);
     try {
       const stream = await this.inner.connect(emit);

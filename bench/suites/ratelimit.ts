@@ -18,6 +18,14 @@ const KEY_SPACES: Array<[string, number]> = [
   ['1,000 keys', 1_000],
 ];
 const CONCURRENCIES = [1, 50];
+/**
+ * The single-round-trip floor, measured in the same run: what one request/reply costs on one connection with nothing
+ * else in flight, whatever the storage. Each reference case is alone in its group (its own anchor, marked neither
+ * `ours` nor a rival), so it never becomes the best rival of our storage and adds no headline.
+ */
+const FLOOR_GROUP = 'floor (reference) · 1 in flight';
+/** Issue 15: our storage's ops/s (or CPU per hit) against the best rival's, with one round trip per hit. */
+const TARGET = 1.5;
 /** Hits per contender in the probe that counts round trips, commands and CPU time. */
 const PROBE_HITS = 5_000;
 
@@ -89,11 +97,12 @@ async function probe(contender: Contender, server: Redis): Promise<string> {
  * `RedisThrottlerStorage` (ours: one EVALSHA per hit) vs `@nest-lab/throttler-storage-redis` (the anchor: the Redis
  * storage for @nestjs/throttler that installs here) and two stand-ins: EVAL of the script source on every hit and
  * MULTI/EXEC. One key and 1,000 keys, 1 and 50 hits in flight. Round trips, commands and CPU time per hit are
- * measured on a throwaway redis-server and printed after the table.
+ * measured on a throwaway redis-server and printed after the table. Two reference groups give the floor of one
+ * round trip on this machine in the same run (raw GET, raw EVALSHA of a trivial script, sequential).
  */
 export const rateLimitSuite: BenchSuite = {
   description:
-    '@nestjs/throttler storages: RedisThrottlerStorage vs @nest-lab/throttler-storage-redis (anchor) and stand-ins (EVAL per hit; MULTI/EXEC)',
+    '@nestjs/throttler storages: RedisThrottlerStorage vs @nest-lab/throttler-storage-redis (anchor) and stand-ins (EVAL per hit; MULTI/EXEC); floor references (raw GET, raw EVALSHA)',
 
   async setup({ redisUrl, log }) {
     const prefix = uniqueBenchPrefix('ratelimit');
@@ -170,6 +179,8 @@ export const rateLimitSuite: BenchSuite = {
       probes.forEach((line) => log(line));
 
       const contenders = await Promise.all(factories.map((factory) => factory(redisUrl, prefix)));
+      const floor = rawClient(redisUrl);
+      const trivialScript = (await floor.script('LOAD', 'return 1')) as string;
       const cases: BenchCase[] = [];
       for (const [space, keys] of KEY_SPACES) {
         for (const concurrency of CONCURRENCIES) {
@@ -180,12 +191,27 @@ export const rateLimitSuite: BenchSuite = {
               group,
               anchor: contender.anchor,
               ours: contender.ours,
+              ...(contender.ours && { target: TARGET }),
               concurrency,
               run: (iteration) => contender.hit(keys === 1 ? 'hot' : `client:${iteration % keys}`),
             });
           }
         }
       }
+      cases.push(
+        {
+          name: 'raw ioredis GET (reference)',
+          group: `${FLOOR_GROUP} · GET`,
+          anchor: true,
+          run: (iteration) => floor.get(`${prefix}floor:${iteration % 1_000}`),
+        },
+        {
+          name: 'raw ioredis EVALSHA of `return 1` (reference)',
+          group: `${FLOOR_GROUP} · EVALSHA`,
+          anchor: true,
+          run: (iteration) => floor.evalsha(trivialScript, 1, `${prefix}floor:${iteration % 1_000}`),
+        },
+      );
       return { cases, teardown };
     } catch (error) {
       await teardown();

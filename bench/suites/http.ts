@@ -7,7 +7,8 @@ import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const IN_FLIGHT = [1, 50];
-const DEMO_VENUE_ID = '0b7d5c1e-5f0a-4c57-9d6e-0d2f3f6a0001';
+/** The seeded venue whose availability every case reads (demo data, `SEED_DEMO_DATA`). */
+export const DEMO_VENUE_ID = '0b7d5c1e-5f0a-4c57-9d6e-0d2f3f6a0001';
 
 /**
  * What each server process runs (`node --import ./src/runtime/register.mjs --input-type=module -e …`), chosen by
@@ -39,16 +40,36 @@ process.stdout.write(JSON.stringify({ port: app.getHttpServer().address().port }
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
-interface ServerProcess {
+/** A server child process, listening. */
+export interface ServerProcess {
   child: ChildProcess;
   port: number;
 }
 
-function startServer(app: 'bare' | 'api', env: Record<string, string>): Promise<ServerProcess> {
+/** Which app a server process runs (see `SERVER_SCRIPT`). */
+export type BenchApp = 'bare' | 'api';
+
+/** How `bench/profile-http*.ts` vary a server process; the suite uses the defaults. */
+export interface ServerProcessOptions {
+  /** Extra Node.js flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+  /**
+   * The checkout whose booking-api runs (a copy of this repository, to compare two versions side by side).
+   * @default this repository
+   */
+  root?: string;
+}
+
+/** Starts one server process and resolves once it listens. */
+export function startServer(
+  app: BenchApp,
+  env: Record<string, string>,
+  { nodeArgs = [], root = repoRoot }: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', './src/runtime/register.mjs', '--input-type=module', '-e', SERVER_SCRIPT],
-    { cwd: repoRoot, env: { ...process.env, ...env, BENCH_APP: app }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...nodeArgs, '--import', './src/runtime/register.mjs', '--input-type=module', '-e', SERVER_SCRIPT],
+    { cwd: root, env: { ...process.env, ...env, BENCH_APP: app }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -61,7 +82,8 @@ function startServer(app: 'bare' | 'api', env: Record<string, string>): Promise<
   });
 }
 
-function stopServer(server: ServerProcess | undefined): Promise<void> {
+/** SIGTERM (the app closes and exits; a CPU profile is written then), SIGKILL after 5 s. */
+export function stopServer(server: ServerProcess | undefined): Promise<void> {
   if (!server || server.child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.child.kill('SIGKILL'), 5_000);
@@ -73,8 +95,21 @@ function stopServer(server: ServerProcess | undefined): Promise<void> {
   });
 }
 
+/** booking-api's environment in every case: Redis under the run's prefix, embedded database with the demo data. */
+export function benchApiEnv(redisUrl: string, prefix: string): Record<string, string> {
+  return { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, SEED_DEMO_DATA: 'true', DATABASE_URL: '' };
+}
+
+/** Added to {@link benchApiEnv} for the L1-hit case. */
+export const L1_ENV: Readonly<Record<string, string>> = { CACHE_L1_MAX_ENTRIES: '1000' };
+
+/** The availability route of the demo venue today (UTC), as every case requests it. */
+export function availabilityPath(): string {
+  return `/venues/${DEMO_VENUE_ID}/availability?date=${new Date().toISOString().slice(0, 10)}`;
+}
+
 /** One keep-alive GET that must answer 200; the body is read in full (as a client would) and dropped. */
-function get(agent: Agent, port: number, path: string): Promise<void> {
+export function get(agent: Agent, port: number, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
       res.on('data', () => undefined);
@@ -83,6 +118,24 @@ function get(agent: Agent, port: number, path: string): Promise<void> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** `count` keep-alive GETs of `path`, `concurrency` of them in flight at any time (for the profile scripts). */
+export async function sendRequests(
+  server: ServerProcess,
+  agent: Agent,
+  path: string,
+  count: number,
+  concurrency: number,
+): Promise<void> {
+  let issued = 0;
+  const loop = async (): Promise<void> => {
+    while (issued < count) {
+      issued++;
+      await get(agent, server.port, path);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
 }
 
 /**
@@ -111,17 +164,16 @@ export const httpSuite: BenchSuite = {
     };
 
     try {
-      const apiEnv = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, SEED_DEMO_DATA: 'true', DATABASE_URL: '' };
+      const apiEnv = benchApiEnv(redisUrl, prefix);
       const [bare, redisHit, l1Hit] = await Promise.all([
         startServer('bare', {}),
         startServer('api', apiEnv),
-        startServer('api', { ...apiEnv, CACHE_L1_MAX_ENTRIES: '1000' }),
+        startServer('api', { ...apiEnv, ...L1_ENV }),
       ]);
       servers.push(bare, redisHit, l1Hit);
       log(`Servers listening: bare :${bare.port}, api :${redisHit.port}, api with L1 :${l1Hit.port}`);
 
-      const date = new Date().toISOString().slice(0, 10);
-      const availability = `/venues/${DEMO_VENUE_ID}/availability?date=${date}`;
+      const availability = availabilityPath();
       const warm = new Agent({ keepAlive: true });
       agents.push(warm);
       for (const server of [redisHit, l1Hit]) {

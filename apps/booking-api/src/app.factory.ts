@@ -24,6 +24,10 @@ export const MAX_JSON_BODY = '16kb';
 export function configureApp<App extends NestExpressApplication>(app: App): App {
   // SIGTERM from Docker or Kubernetes then closes the app: Redis connections are QUIT, not dropped.
   app.enableShutdownHooks();
+  // No ETag: Express would hash every JSON body to compute it, and a body turned into a Buffer for hashing leaves
+  // as a second chunk after the headers (writev) instead of one write. No route answers conditional requests with
+  // 304 on purpose: availability changes with every booking and says how the cache served it in `Cache-Status`.
+  app.set('etag', false);
   app.use(managementOnly(MANAGEMENT_ONLY_PATHS));
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
   app.use(rejectDeepJson);

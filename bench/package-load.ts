@@ -20,7 +20,7 @@
  * npm cache. Takes 3–6 minutes on 2 CPUs, most of it `npm ci`.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,12 +28,10 @@ import { parseArgs, promisify, stripVTControlCharacters } from 'node:util';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../test/harness/key-prefix.js';
 import { REDIS_URL } from '../test/harness/redis-url.js';
+import { consumerEnv, copyConsumerApp, npm, packLibrary, sh } from '../test/consumers/support/consumer-apps.js';
 import { readBenchEnvironment } from './harness/bench-environment.js';
 
 const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const LIBRARY_DIR = join(REPO_ROOT, 'libs/redis');
-const CONSUMERS_DIR = join(REPO_ROOT, 'test/consumers');
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));
 const INSTALLED = 'node_modules/@localcloudlab/nest-redis';
 const STEP_TIMEOUT_MS = 600_000;
@@ -113,44 +111,13 @@ interface Sample {
 
 const MEASURES = ['wallMs', 'processCpuMs', 'peersMs', 'libraryMs', 'libraryCpuMs'] as const;
 
-/** Runs a command; a failure carries its output (npm, tar and Jest explain themselves on stdout and stderr). */
-async function sh(file: string, argv: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()) {
-  try {
-    return await run(file, argv, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: STEP_TIMEOUT_MS });
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`\`${file} ${argv.join(' ')}\` failed in ${cwd}:\n${stdout}\n${stderr}`, { cause: error });
-  }
-}
-
-/** This process's environment without npm's and Jest's variables (a nested npm reads `npm_config_*` as settings). */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(npm_|JEST_|NODE_OPTIONS$|NODE_ENV$)/i.test(name)),
-  );
-  return { ...env, ...extra };
-}
-
-const npm = (argv: string[], cwd: string) =>
-  sh('npm', [...argv, '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], cwd);
-
 /**
- * A consumer app made with the steps of test/consumers/consumers.e2e-spec.ts (`createApp` and `runConsumer`, private
- * to that spec): the fixture, plus for a Jest run the shared sources (extension-less relative imports in CommonJS
- * apps, as `nest new` writes them), `npm ci`, then the tarball. The probes are written next to the app's package.json.
+ * A consumer app made with the consumer matrix's steps (test/consumers/support/consumer-apps.ts): the fixture, plus
+ * for a Jest run the shared sources, `npm ci`, then the tarball. The probes are written next to the app's package.json.
  */
 async function installConsumer(dir: string, workDir: string, tarball: string, withSources: boolean) {
   const appDir = join(workDir, dir);
-  await cp(join(CONSUMERS_DIR, dir), appDir, { recursive: true });
-  if (withSources) {
-    for (const folder of ['src', 'test']) {
-      await mkdir(join(appDir, folder), { recursive: true });
-      for (const file of await readdir(join(CONSUMERS_DIR, 'app', folder))) {
-        const text = await readFile(join(CONSUMERS_DIR, 'app', folder, file), 'utf8');
-        await writeFile(join(appDir, folder, file), text.replace(/(from '\.{1,2}\/[^']+)\.js'/g, "$1'"));
-      }
-    }
-  }
+  await copyConsumerApp(dir, appDir, withSources ? ['src', 'test'] : []);
   await npm(['ci'], appDir);
   await npm(['install', '--no-save', tarball], appDir);
   await writeFile(join(appDir, 'probe-load.cjs'), PROBE);
@@ -227,7 +194,7 @@ async function runJest(appDir: string, id: string, variant: string, keyPrefix: s
   const start = process.hrtime.bigint();
   await run('npm', ['run', 'test:e2e', '--', '--no-cache', '--json', `--outputFile=${report}`], {
     cwd: appDir,
-    env: cleanEnv({ REDIS_URL, KEY_PREFIX: keyPrefix }),
+    env: consumerEnv({ REDIS_URL, KEY_PREFIX: keyPrefix }),
     timeout: STEP_TIMEOUT_MS,
     maxBuffer: 64 * 1024 * 1024,
   }).catch(() => undefined);
@@ -268,10 +235,7 @@ async function main(): Promise<void> {
   const keyPrefix = uniqueKeyPrefix('package-load');
   try {
     log('packing the library (prepack: ES + CommonJS build)');
-    await mkdir(join(workDir, 'pack'));
-    await sh('npm', ['pack', '--pack-destination', join(workDir, 'pack')], LIBRARY_DIR);
-    const [tarballName] = (await readdir(join(workDir, 'pack'))).filter((file) => file.endsWith('.tgz'));
-    const tarball = join(workDir, 'pack', tarballName);
+    const tarball = await packLibrary(workDir);
     const sizes = await tarballSizes(tarball, workDir);
 
     const apps = new Map<string, string>();

@@ -1,22 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../harness/key-prefix.js';
 import { REDIS_URL } from '../harness/redis-url.js';
 import { JEST_CHECKS, NODE_CHECKS } from './app/src/check-names.js';
+import {
+  consumerEnv,
+  copyConsumerApp,
+  LIBRARY_DIR,
+  npm,
+  packLibrary,
+  sh,
+  SLOW_STEP_MS,
+} from './support/consumer-apps.js';
 
 const run = promisify(execFile);
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LIBRARY_DIR = join(REPO_ROOT, 'libs/redis');
-const CONSUMERS_DIR = fileURLToPath(new URL('.', import.meta.url));
-/** Building the library twice (ES + CommonJS) and a cold `npm ci` of a Nest app take minutes on a busy machine. */
-const SLOW_STEP_MS = 300_000;
 
 interface Consumer {
   /** Folder under test/consumers/ holding the app's package.json, lockfile and tsconfig. */
@@ -33,51 +35,6 @@ const CONSUMERS: Consumer[] = [
   { dir: 'nest12-cjs', label: 'Nest 12 CommonJS app', jestScript: 'test:e2e' },
   { dir: 'nest11-cjs', label: 'Nest 11 CommonJS app', jestScript: 'test:e2e' },
 ];
-
-/**
- * The environment of the commands run in a consumer: without the variables of this Jest run and of the `npm test`
- * around it (npm reads `npm_config_*` as settings, a nested Jest reads `JEST_WORKER_ID`).
- */
-function consumerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(npm_|JEST_|NODE_OPTIONS$|NODE_ENV$)/i.test(name)),
-  );
-  return { ...env, ...extra };
-}
-
-/** Runs a command; a failure carries its output (npm, tsc and Jest explain themselves on stdout and stderr). */
-async function sh(file: string, args: string[], cwd: string, env = consumerEnv()) {
-  try {
-    return await run(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: SLOW_STEP_MS });
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`\`${file} ${args.join(' ')}\` failed in ${cwd}:\n${stdout}\n${stderr}`, { cause: error });
-  }
-}
-
-/** `npm <args>` without audit, funding notes or install scripts; the npm cache makes reruns offline. */
-function npm(args: string[], cwd: string) {
-  return sh('npm', [...args, '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], cwd);
-}
-
-/**
- * Copies the fixture and the shared app sources into `appDir`. CommonJS apps get extension-less relative imports,
- * as `nest new` writes them (the Jest setup it generates maps no `.js` suffix).
- */
-async function createApp(consumer: Consumer, appDir: string): Promise<boolean> {
-  await cp(join(CONSUMERS_DIR, consumer.dir), appDir, { recursive: true });
-  const manifest = JSON.parse(await readFile(join(appDir, 'package.json'), 'utf8')) as { type?: string };
-  const isCommonJs = manifest.type !== 'module';
-  for (const folder of consumer.jestScript ? ['src', 'test'] : ['src']) {
-    await mkdir(join(appDir, folder), { recursive: true });
-    for (const file of await readdir(join(CONSUMERS_DIR, 'app', folder))) {
-      const text = await readFile(join(CONSUMERS_DIR, 'app', folder, file), 'utf8');
-      const source = isCommonJs ? text.replace(/(from '\.{1,2}\/[^']+)\.js'/g, "$1'") : text;
-      await writeFile(join(appDir, folder, file), source);
-    }
-  }
-  return isCommonJs;
-}
 
 /** `ok - <name>` / `not ok - <name> - <reason>` lines of the app's main.ts, by check name. */
 function parseCheckLines(stdout: string): Map<string, string> {
@@ -107,16 +64,6 @@ const observer = new Redis(REDIS_URL, { lazyConnect: true });
 const prefixes: string[] = [];
 const runs = new Map<string, ConsumerRun>();
 
-/** npm pack runs the package's prepack script: a clean ES + CommonJS build into libs/redis/dist. */
-async function packLibrary(): Promise<string> {
-  const packDir = join(workDir, 'pack');
-  await mkdir(packDir);
-  await sh('npm', ['pack', '--pack-destination', packDir], LIBRARY_DIR);
-  const tarballs = (await readdir(packDir)).filter((file) => file.endsWith('.tgz'));
-  if (tarballs.length !== 1) throw new Error(`npm pack wrote ${tarballs.length} tarballs: ${tarballs.join(', ')}`);
-  return join(packDir, tarballs[0]);
-}
-
 /** Output of a command that may fail: its failure is what the tests report, not an exception here. */
 async function outputOf(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
   return run(file, args, { cwd, env, timeout: SLOW_STEP_MS, maxBuffer: 64 * 1024 * 1024 }).catch(
@@ -130,7 +77,7 @@ async function outputOf(file: string, args: string[], cwd: string, env: NodeJS.P
 /** Creates, installs, builds and runs one consumer app; its npm ci overlaps with the packing of the library. */
 async function runConsumer(consumer: Consumer, packed: Promise<string>): Promise<ConsumerRun> {
   const appDir = join(workDir, consumer.dir);
-  const isCommonJs = await createApp(consumer, appDir);
+  const isCommonJs = await copyConsumerApp(consumer.dir, appDir, consumer.jestScript ? ['src', 'test'] : ['src']);
   // Exactly the committed lockfile, then the tarball on top (npm checks it against the peer ranges it declares).
   await npm(['ci'], appDir);
   await npm(['install', '--no-save', await packed], appDir);
@@ -175,7 +122,7 @@ async function runConsumer(consumer: Consumer, packed: Promise<string>): Promise
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'nest-redis-consumers-'));
-  const packed = packLibrary();
+  const packed = packLibrary(workDir);
   // A failed pack fails every consumer below with its message; this keeps it from going unhandled meanwhile.
   packed.catch(() => undefined);
   await Promise.all(

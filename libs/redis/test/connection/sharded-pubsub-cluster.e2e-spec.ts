@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { CacheService, type Lock, LockService, RedisOptionsError } from '@app/redis';
 import {
+  type PubSubCounters,
   RedisClusterProcesses,
   bootRedisModule,
   eventually,
@@ -12,6 +13,7 @@ import {
   uniqueKeyPrefix,
 } from '@test/harness';
 import { shardedChannelSteps, tierOf } from './support/sharded-channels.js';
+import { BUS_HEADER_BYTES, ClusterBytesOut, totalBytesOut } from '../transport/fixtures/cluster-bytes-out.js';
 
 /** Evictions per measurement: enough that a stray message elsewhere cannot pass for the expected counts. */
 const EVICTIONS = 40;
@@ -26,6 +28,7 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
   const prefix = uniqueKeyPrefix('sharded-own-channels');
   let cluster: RedisClusterProcesses;
   let observer: Cluster;
+  let bytesOut: ClusterBytesOut;
   const apps: INestApplicationContext[] = [];
   const { replica, warm, evictAndCount } = shardedChannelSteps(() => ({ cluster, observer }), apps);
 
@@ -40,6 +43,8 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     cluster = await RedisClusterProcesses.start(3);
     observer = new Cluster(cluster.nodes.map((node) => ({ host: node.host, port: node.port })));
     await observer.ping();
+    bytesOut = new ClusterBytesOut(cluster, () => observer.nodes('master'));
+    await bytesOut.calibrate();
   }, 60_000);
 
   afterAll(async () => {
@@ -48,7 +53,7 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     await cluster?.stop();
   });
 
-  it(`${EVICTIONS} evictions: sharded SPUBLISH on the cache channel's master only, none over the cluster bus; classic PUBLISH is relayed to the 2 other masters; the other replica's L1 is invalidated in both`, async () => {
+  it(`${EVICTIONS} evictions: sharded SPUBLISH on the cache channel's master only, nothing over the cluster bus, under a fifth of the bytes out; classic PUBLISH is relayed to the 2 other masters; the other replica's L1 is invalidated in both`, async () => {
     const shardedPrefix = `${prefix}s1:`;
     const classicPrefix = `${prefix}c1:`;
     const [shardedA, shardedB] = (await Promise.all([replica(true, shardedPrefix), replica(true, shardedPrefix)])).map(
@@ -59,11 +64,28 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     ).map((app) => app.get(CacheService));
     const keys = Array.from({ length: EVICTIONS }, (_x, i) => `venue:${i}`);
 
+    // evictAndCount reads the counters twice: their replies are measured alone, and taken out of the bytes below.
+    const masters = observer.nodes('master');
+    const baseline = await bytesOut.during(async () => {
+      await pubSubCounters(masters);
+      await pubSubCounters(masters);
+    });
+    let classic: PubSubCounters[] = [];
+    let sharded: PubSubCounters[] = [];
     await warm(classicA!, classicB!, keys);
-    const classic = await evictAndCount(classicA!, classicB!, keys);
+    const classicBytes = await bytesOut.during(async () => {
+      classic = await evictAndCount(classicA!, classicB!, keys);
+    }, baseline);
     await warm(shardedA!, shardedB!, keys);
-    const sharded = await evictAndCount(shardedA!, shardedB!, keys);
+    const shardedBytes = await bytesOut.during(async () => {
+      sharded = await evictAndCount(shardedA!, shardedB!, keys);
+    }, baseline);
     print(`${EVICTIONS} cache evictions, per master`, { classic, sharded });
+    print(`${EVICTIONS} cache evictions, bytes out per master (gossip and the counters' own replies taken out)`, {
+      gossipMessageBytes: bytesOut.gossipMessageBytes,
+      classic: classicBytes,
+      sharded: shardedBytes,
+    });
 
     expect(sumOf(classic, 'publish')).toBe(EVICTIONS);
     expect(sumOf(classic, 'busPublish')).toBe(EVICTIONS * 2);
@@ -77,6 +99,14 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     expect(sumOf(sharded, 'busPublish')).toBe(0);
     // No replicas in this cluster: a shard message has nobody to be sent to over the bus.
     expect(sumOf(sharded, 'busPublishShard')).toBe(0);
+
+    // Bytes out. Classic: every relayed message carries the bus header besides the channel and the key.
+    expect(classicBytes.reduce((sum, b) => sum + b.bus, 0)).toBeGreaterThan(EVICTIONS * 2 * BUS_HEADER_BYTES);
+    // Sharded: nothing crosses the bus, and a master not owning the channel sends no invalidation message, only
+    // what the keys in its slots cost (DEL and GET replies, the L1s' tracking invalidations: under 250 bytes a key).
+    for (const b of shardedBytes) expect(Math.abs(b.bus)).toBeLessThan(500);
+    for (const b of shardedBytes.filter((b) => b.node !== ownerNode)) expect(b.client).toBeLessThan(EVICTIONS * 250);
+    expect(totalBytesOut(shardedBytes)).toBeLessThan(totalBytesOut(classicBytes) / 5);
   }, 120_000);
 
   /**

@@ -6,8 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { RedisOptionsError } from '@app/redis';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
-import { RedisClusterProcesses, eventually, pubSubCounters, pubSubDelta, sumOf as sum } from '@test/harness';
+import {
+  type PubSubCounters,
+  RedisClusterProcesses,
+  eventually,
+  pubSubCounters,
+  pubSubDelta,
+  sumOf as sum,
+} from '@test/harness';
 import { RECORDER, Recorder, startMicroservice } from './fixtures/transport-fixtures.js';
+import { BUS_HEADER_BYTES, type BytesOut, ClusterBytesOut, totalBytesOut } from './fixtures/cluster-bytes-out.js';
 
 const ns = `t-sharded-${randomBytes(3).toString('hex')}`;
 const EVENTS = 60;
@@ -35,6 +43,7 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
   let cluster: RedisClusterProcesses;
   let nodes: string[];
   let observer: Cluster;
+  let bytesOut: ClusterBytesOut;
   const apps: INestMicroservice[] = [];
   const clients: RedisTransportClient[] = [];
 
@@ -43,6 +52,8 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
     nodes = cluster.addresses;
     observer = new Cluster(cluster.nodes.map((node) => ({ host: node.host, port: node.port })));
     await observer.ping();
+    bytesOut = new ClusterBytesOut(cluster, () => observer.nodes('master'));
+    await bytesOut.calibrate();
   }, 30_000);
 
   afterAll(async () => {
@@ -67,15 +78,20 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
     return { recorder, client };
   }
 
-  /** Emits `EVENTS` events and returns the counters' deltas once the handler saw them all. */
-  async function emitAndCount(client: RedisTransportClient, recorder: Recorder, pattern: string) {
+  /**
+   * Emits `EVENTS` events and returns, once the handler saw them all, the counters' deltas and the bytes each master
+   * sent (`baseline`: the same measurement around the counters' reads alone, taken out).
+   */
+  async function emitAndCount(client: RedisTransportClient, recorder: Recorder, pattern: string, baseline: BytesOut[]) {
     const masters = observer.nodes('master');
-    const before = await pubSubCounters(masters);
-    for (let i = 0; i < EVENTS; i++) await lastValueFrom(client.emit(pattern, { i }), { defaultValue: undefined });
-    await recorder.waitFor(EVENTS);
-    const after = await pubSubCounters(masters);
-    const delta = pubSubDelta(before, after);
-    return delta;
+    let delta: PubSubCounters[] = [];
+    const bytes = await bytesOut.during(async () => {
+      const before = await pubSubCounters(masters);
+      for (let i = 0; i < EVENTS; i++) await lastValueFrom(client.emit(pattern, { i }), { defaultValue: undefined });
+      await recorder.waitFor(EVENTS);
+      delta = pubSubDelta(before, await pubSubCounters(masters));
+    }, baseline);
+    return { delta, bytes };
   }
 
   it('requests and events work over SSUBSCRIBE / SPUBLISH', async () => {
@@ -86,12 +102,22 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
     expect(recorder.events).toEqual([{ pattern: 'created', data: { v: 1 } }]);
   });
 
-  it(`${EVENTS} events: classic PUBLISH is relayed to both other masters, SPUBLISH stays on the owning shard`, async () => {
+  it(`${EVENTS} events: classic PUBLISH is relayed to both other masters, SPUBLISH stays on the owning shard and sends under a fifth of the bytes`, async () => {
     const classic = await start(false, `${ns}.c2`);
     const sharded = await start(true, `${ns}.s2`);
+    const masters = observer.nodes('master');
+    const baseline = await bytesOut.during(async () => {
+      await pubSubCounters(masters);
+      await pubSubCounters(masters);
+    });
 
-    const classicDelta = await emitAndCount(classic.client, classic.recorder, `${ns}.c2.booking.created`);
-    const shardedDelta = await emitAndCount(sharded.client, sharded.recorder, `${ns}.s2.booking.created`);
+    const classicRun = await emitAndCount(classic.client, classic.recorder, `${ns}.c2.booking.created`, baseline);
+    const shardedRun = await emitAndCount(sharded.client, sharded.recorder, `${ns}.s2.booking.created`, baseline);
+    const [classicDelta, shardedDelta] = [classicRun.delta, shardedRun.delta];
+    process.stdout.write(
+      `\n[sharded pub/sub] ${EVENTS} transport events, per master (bytes: gossip and the counters' own replies taken out)\n  ` +
+        `${JSON.stringify({ gossipMessageBytes: bytesOut.gossipMessageBytes, classic: classicRun, sharded: shardedRun })}\n`,
+    );
 
     // Classic: every PUBLISH runs on one node and is relayed over the cluster bus to the 2 other masters.
     expect(sum(classicDelta, 'publish')).toBe(EVENTS);
@@ -107,6 +133,15 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
     expect(sharded.recorder.events.map((e) => (e.data as { i: number }).i)).toEqual(
       Array.from({ length: EVENTS }, (_x, i) => i),
     );
+
+    // Bytes out. Classic: every relayed message carries the bus header besides the channel and the packet.
+    expect(classicRun.bytes.reduce((sum, b) => sum + b.bus, 0)).toBeGreaterThan(EVENTS * 2 * BUS_HEADER_BYTES);
+    // Sharded: nothing crosses the bus, and the masters not owning the channel send nothing for the events (under
+    // 1.5 KB in all: the Cluster clients' periodic CLUSTER SLOTS replies; one delivered event alone is ~150 bytes).
+    const owner = shardedDelta.find((c) => c.spublish > 0)!.node;
+    for (const b of shardedRun.bytes) expect(Math.abs(b.bus)).toBeLessThan(500);
+    for (const b of shardedRun.bytes.filter((b) => b.node !== owner)) expect(Math.abs(b.client)).toBeLessThan(1_500);
+    expect(totalBytesOut(shardedRun.bytes)).toBeLessThan(totalBytesOut(classicRun.bytes) / 5);
   });
 
   it('keeps delivering events after the master owning their channel restarts (sharded subscription restored)', async () => {

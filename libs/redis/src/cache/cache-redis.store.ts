@@ -1,4 +1,4 @@
-// About 350 lines on purpose: this is the cache's one boundary to Redis (every command and script of the
+// About 370 lines on purpose: this is the cache's one boundary to Redis (every command and script of the
 // cache, single-key and batched, with one deadline policy), so a reader finds every key the cache touches here.
 import { Command } from 'ioredis';
 import type { PubSubCommands } from '../connection/pubsub-commands.js';
@@ -25,6 +25,7 @@ import {
   TAG_INVALIDATE,
 } from './cache.scripts.js';
 import { groupBySlot } from './batch/redis-hash-slot.js';
+import type { PreparedRequest } from './batch/tick.batcher.js';
 
 /** One entry of `storeMany`. */
 export interface StoredEntry {
@@ -105,11 +106,29 @@ export class CacheRedisStore {
     if (this.client.status !== 'ready') {
       return Promise.reject(new CacheUnavailableError(CACHE_NOT_CONNECTED(this.client.status)));
     }
-    const command = new Command('get', [entryKey], { replyEncoding: null });
+    const command = this.getCommand(entryKey);
+    this.sendGet(command);
+    return command.promise;
+  }
+
+  /**
+   * The GET of an entry, built but not sent (an ioredis `Command`): the first read of a turn (`CacheReadBatcher`),
+   * sent by `sendGet` when it stays alone, else settled (`resolve` / `reject`) by the batch that took it in.
+   */
+  getCommand(entryKey: string): PreparedRequest<Buffer | null> {
+    return new Command('get', [entryKey], { replyEncoding: null });
+  }
+
+  /** Sends a command of `getCommand` (failed at once when the connection is not ready: no offline queue). */
+  sendGet(prepared: PreparedRequest<Buffer | null>): void {
+    const command = prepared as Command;
+    if (this.client.status !== 'ready') {
+      command.reject(new CacheUnavailableError(CACHE_NOT_CONNECTED(this.client.status)));
+      return;
+    }
     this.deadlines.track(command, this.commandTimeout);
     this.writes.hold();
     void this.client.sendCommand(command);
-    return command.promise as Promise<Buffer | null>;
   }
 
   /** Fails the commands still waiting (shutdown). */

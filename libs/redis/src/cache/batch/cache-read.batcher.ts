@@ -11,7 +11,8 @@ const READS_PER_COMMAND = 256;
 
 /**
  * Internal: the entry reads (hits) of one event-loop turn, sent together (`TickBatcher`): one script of GETs per
- * hash slot, the reply decoded by each caller once for its entry; a lone read is a plain GET.
+ * hash slot, the reply decoded by each caller once for its entry; a lone read is a plain GET, built when it is
+ * queued and awaited by its caller as it is.
  *
  * Why a script and not MGET: the documented minimal ACL (docs/RELIABILITY.md) grants GET and EVALSHA, not MGET, and
  * trying MGET first would fill `ACL LOG` with a denial per process start. Inside Redis the script costs one
@@ -29,6 +30,11 @@ export class CacheReadBatcher {
         keyOf: (entryKey) => entryKey,
         one: (entryKey) => store.get(entryKey),
         many: (entryKeys) => store.getSlotBatch(entryKeys),
+        // A lone read is the plain GET its caller awaits directly (no promise of the batcher's own in between).
+        alone: {
+          prepare: (entryKey) => store.getCommand(entryKey),
+          send: (prepared) => store.sendGet(prepared),
+        },
       },
       READS_PER_COMMAND,
     );

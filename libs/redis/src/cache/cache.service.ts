@@ -6,8 +6,8 @@ import type {
   ResolvedCacheOptions,
 } from './cache-options.interface.js';
 import { decodeEntry, encodeEntry } from './cache-entry.codec.js';
-import { resolveCallOptions } from './cache-call-options.js';
-import type { CacheResult } from './cache-load.plan.js';
+import { type CacheCallOptions, resolveCallOptions } from './cache-call-options.js';
+import type { CacheResult, LoadPlan } from './cache-load.plan.js';
 import { CacheMetrics } from './cache-metrics.js';
 import { CacheServedObserver } from './cache-served.observer.js';
 import { REDIS_CACHE_OPTIONS } from './cache.constants.js';
@@ -29,6 +29,9 @@ export interface CacheSetOptions {
   staleTtl?: number;
   tags?: string[];
 }
+
+/** The tags of a `wrap()` without any (shared, never mutated). */
+const NO_TAGS: string[] = [];
 
 /** How long `onModuleDestroy` waits for background refreshes still running. */
 const SHUTDOWN_WAIT_MS = 2_000;
@@ -62,7 +65,15 @@ export class CacheService implements OnModuleDestroy {
     private readonly observer: CacheServedObserver,
     private readonly metrics: CacheMetrics,
     private readonly batch: CacheBatch,
-  ) {}
+  ) {
+    this.defaultCall = resolveCallOptions(options, {});
+    this.defaultCounters = metrics.for(this.defaultCall.name);
+  }
+
+  // After the constructor on purpose: declaration files keep this order, so the API report does not change.
+  /** The module's defaults as one call's options (a `wrap()` without options), and their counters. */
+  private readonly defaultCall: CacheCallOptions<unknown>;
+  private readonly defaultCounters: CacheCounters;
 
   /**
    * The cached value of `key`: `undefined` on a miss (or when Redis is unavailable), `null` when `null` was
@@ -167,29 +178,19 @@ export class CacheService implements OnModuleDestroy {
    * const venue = await cache.wrap(`venue:${id}`, () => this.repository.find(id), { ttl: 30_000, tags: ['venues'] });
    * ```
    */
-  async wrap<T>(key: string, loader: () => Promise<T> | T, options: CacheWrapOptions<T> = {}): Promise<T> {
-    return (await this.wrapWithStatus(key, loader, options)).value;
+  wrap<T>(key: string, loader: () => Promise<T> | T, options?: CacheWrapOptions<T>): Promise<T> {
+    // Not `async`: the lookup answers the value itself (no result object, no extra promise layer on a hit); what
+    // it throws synchronously (an invalid key) is still a rejection.
+    try {
+      return this.lookup.resolveValue(this.planOf(key, loader, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Like `wrap`, with how the value was served. */
-  wrapWithStatus<T>(
-    key: string,
-    loader: () => Promise<T> | T,
-    options: CacheWrapOptions<T> = {},
-  ): Promise<CacheResult<T>> {
-    const call = resolveCallOptions(this.options, options);
-    return this.lookup.resolve({
-      key,
-      entryKey: this.stack.entryKeyOf(key),
-      loader,
-      ttl: call.ttl,
-      staleTtl: call.staleTtl,
-      tags: options.tags ?? [],
-      unless: call.unless,
-      name: call.name,
-      counters: this.metrics.for(call.name),
-      observer: undefined,
-    });
+  wrapWithStatus<T>(key: string, loader: () => Promise<T> | T, options?: CacheWrapOptions<T>): Promise<CacheResult<T>> {
+    return this.lookup.resolve(this.planOf(key, loader, options));
   }
 
   /**
@@ -264,6 +265,27 @@ export class CacheService implements OnModuleDestroy {
    */
   observeCall<T>(fn: () => Promise<T> | T): Promise<{ value: T; served: CacheServedInfo[] }> {
     return this.observer.observeCall(fn);
+  }
+
+  /**
+   * The plan of one `wrap()`: a call without options (the common case) reuses the module's defaults merged once,
+   * and their counters, instead of merging them again.
+   */
+  private planOf<T>(key: string, loader: () => Promise<T> | T, options: CacheWrapOptions<T> | undefined): LoadPlan<T> {
+    const call =
+      options === undefined ? (this.defaultCall as CacheCallOptions<T>) : resolveCallOptions(this.options, options);
+    return {
+      key,
+      entryKey: this.stack.entryKeyOf(key),
+      loader,
+      ttl: call.ttl,
+      staleTtl: call.staleTtl,
+      tags: options?.tags ?? NO_TAGS,
+      unless: call.unless,
+      name: call.name,
+      counters: options === undefined ? this.defaultCounters : this.metrics.for(call.name),
+      observer: undefined,
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -77,10 +77,19 @@ export class CacheLookup {
     if (!stack.busRequested) stack.startBus();
     plan.observer = this.observer.current();
     if (stack.l1 !== undefined) {
-      const local = stack.readL1(plan.key, Date.now());
+      const now = Date.now();
+      const local = stack.readL1Entry(plan.key, now);
       if (local !== undefined) {
         plan.counters.hits++;
-        return Promise.resolve(this.report(plan, local, valueOnly));
+        // `@Cacheable` and `wrap()` outside `observe()`: the value alone, no result object.
+        if (valueOnly && plan.observer === undefined) return Promise.resolve(local.value);
+        const served: CacheResult<unknown> = {
+          value: local.value,
+          status: 'hit',
+          tier: 'l1',
+          ageMs: now - local.createdAt,
+        };
+        return Promise.resolve(this.report(plan, served, valueOnly));
       }
     }
     plan.entryKey ??= stack.entryKeyOf(plan.key);

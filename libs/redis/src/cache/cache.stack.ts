@@ -20,7 +20,7 @@ import { type ClaimResult, CacheRedisStore } from './cache-redis.store.js';
 import { REDIS_CACHE_OPTIONS } from './cache.constants.js';
 import { CACHE_FAIL_OPEN } from './cache.messages.js';
 import { L1ServerTracking } from './l1/l1-server-tracking.js';
-import { LruCache } from './l1/lru-cache.js';
+import { type L1Entry, LruCache } from './l1/lru-cache.js';
 
 /**
  * Internal: the cache's tiers and what keeps them consistent, shared by the lookup, the loader, the refresher and
@@ -156,10 +156,15 @@ export class CacheStack {
 
   /** L1 is keyed by cache key (not entry key): a hit builds no Redis key. */
   readL1(key: string, now: number): CacheResult<unknown> | undefined {
+    const entry = this.readL1Entry(key, now);
+    return entry && { value: entry.value, status: 'hit', tier: 'l1', ageMs: now - entry.createdAt };
+  }
+
+  /** The fresh L1 entry of `key`, when L1 may be read: the lookup's hit path, which needs no result object. */
+  readL1Entry(key: string, now: number): L1Entry | undefined {
     if (this.l1 === undefined || !this.l1Live) return undefined;
     const entry = this.l1.get(boundCacheKey(key), now);
-    if (entry === undefined || now >= entry.freshUntil) return undefined;
-    return { value: entry.value, status: 'hit', tier: 'l1', ageMs: now - entry.createdAt };
+    return entry === undefined || now >= entry.freshUntil ? undefined : entry;
   }
 
   /** @param token `l1Token()` taken before the read or write that produced `entry` */

@@ -4,7 +4,8 @@
  * handlers acknowledge each event by publishing its sequence number on `<prefix>ack` (same cost for every
  * contender), so the bench process can time emit → handler. Prints "ready" once all three listen; exits on SIGTERM.
  *
- * argv: redisUrl prefix
+ * argv: redisUrl prefix [servers], servers a comma-separated subset of `builtin,ours,streams` (default: all three;
+ * `bench/profile-transport.ts` runs one at a time, so a profile or a Redis counter holds one server's work only)
  */
 import 'reflect-metadata';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
@@ -13,7 +14,8 @@ import { EventPattern, MessagePattern, Payload, ServerRedis } from '@nestjs/micr
 import { Redis } from 'ioredis';
 import { RedisTransportServer } from '@app/redis/transport';
 
-const [redisUrl, prefix] = process.argv.slice(2);
+const [redisUrl, prefix, only = 'builtin,ours,streams'] = process.argv.slice(2);
+const selected = new Set(only.split(','));
 const { hostname, port } = new URL(redisUrl);
 const ack = new Redis(redisUrl, { enableAutoPipelining: true });
 
@@ -42,19 +44,26 @@ async function serve(ns: string, strategy: ServerRedis | RedisTransportServer): 
   return app;
 }
 
-const apps = [
-  await serve('builtin', new ServerRedis({ host: hostname, port: Number(port || 6379) })),
-  await serve('ours', new RedisTransportServer({ url: redisUrl, channelPrefix: prefix })),
-  await serve(
-    'streams',
-    new RedisTransportServer({
-      url: redisUrl,
-      keyPrefix: prefix,
-      mode: 'streams',
-      streams: { group: 'bench', concurrency: 64 },
-    }),
-  ),
-];
+const apps: INestMicroservice[] = [];
+if (selected.has('builtin')) {
+  apps.push(await serve('builtin', new ServerRedis({ host: hostname, port: Number(port || 6379) })));
+}
+if (selected.has('ours')) {
+  apps.push(await serve('ours', new RedisTransportServer({ url: redisUrl, channelPrefix: prefix })));
+}
+if (selected.has('streams')) {
+  apps.push(
+    await serve(
+      'streams',
+      new RedisTransportServer({
+        url: redisUrl,
+        keyPrefix: prefix,
+        mode: 'streams',
+        streams: { group: 'bench', concurrency: 64 },
+      }),
+    ),
+  );
+}
 process.once('SIGTERM', () => {
   void Promise.all(apps.map((app) => app.close())).finally(() => {
     ack.disconnect();

@@ -28,7 +28,7 @@ function targetOf(kind: 'emit' | 'send', name: string, concurrency: number): num
 }
 
 /** Resolves the emit → handler round trip: the handler publishes each event's sequence number on `<prefix>ack`. */
-class AckWaiter {
+export class AckWaiter {
   private readonly waiting = new Map<number, () => void>();
   private seq = 0;
 

@@ -2,7 +2,7 @@
  * Child process of the `transport` bench: serves the same two handlers over Nest's built-in `ServerRedis`, our
  * pub/sub `RedisTransportServer` and our streams `RedisTransportServer`, each under its own pattern namespace. Event
  * handlers acknowledge each event by publishing its sequence number on `<prefix>ack` (same cost for every
- * contender), so the bench process can time emit → handler. Prints "ready" once all three listen; exits on SIGTERM.
+ * contender), so the bench process can time emit → handler. Prints "ready" once they listen; exits on SIGTERM.
  *
  * argv: redisUrl prefix [servers], servers a comma-separated subset of `builtin,ours,streams` (default: all three;
  * `bench/profile-transport.ts` runs one at a time, so a profile or a Redis counter holds one server's work only)

@@ -27,6 +27,20 @@ describe('RedisInstrumentation', () => {
     expect(seen).toEqual([]);
   });
 
+  it('observes an event while it has listeners, and no longer once they all unsubscribed', () => {
+    const hub = new RedisInstrumentation();
+    expect(hub.observes('cache.lookup')).toBe(false);
+    const offFirst = hub.on('cache.lookup', () => undefined);
+    const offSecond = hub.on('cache.lookup', () => undefined);
+    expect(hub.observes('cache.lookup')).toBe(true);
+    expect(hub.observes('cache.load')).toBe(false);
+    offFirst();
+    expect(hub.observes('cache.lookup')).toBe(true);
+    offSecond();
+    offSecond();
+    expect(hub.observes('cache.lookup')).toBe(false);
+  });
+
   it('keeps replaying to the other listeners when one throws', () => {
     const hub = new RedisInstrumentation();
     hub.emit('transport.listening', { mode: 'streams', patterns: ['a'] });

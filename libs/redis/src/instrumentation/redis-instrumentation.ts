@@ -24,6 +24,11 @@ const RETAINED: ReadonlySet<RedisInstrumentationEvent> = new Set(['transport.lis
 export class RedisInstrumentation {
   private readonly logger = new Logger('RedisInstrumentation');
   private readonly listeners = new Map<RedisInstrumentationEvent, Set<Listener<never>>>();
+  /**
+   * Listeners per event, kept beside the map for `observes()`, which hot paths call on every operation (each cache
+   * lookup): with the event name a constant there, this is a property read rather than a map lookup.
+   */
+  private readonly listening: Partial<Record<RedisInstrumentationEvent, number>> = {};
   private readonly lagSources = new Set<ConsumerLagSource>();
   private readonly retained = new Map<string, { event: RedisInstrumentationEvent; payload: unknown }>();
   private warned = false;
@@ -40,16 +45,19 @@ export class RedisInstrumentation {
       this.listeners.set(event, set);
     }
     set.add(listener as Listener<never>);
+    this.listening[event] = set.size;
     for (const retained of this.retained.values()) {
       if (retained.event === event) this.call(event, listener, retained.payload as RedisInstrumentationEvents[E]);
     }
-    return () => set.delete(listener as Listener<never>);
+    return () => {
+      set.delete(listener as Listener<never>);
+      this.listening[event] = set.size;
+    };
   }
 
   /** Whether anyone listens to `event`: lets an emitter skip measuring what nobody reads (a cache lookup's time). */
   observes(event: RedisInstrumentationEvent): boolean {
-    const set = this.listeners.get(event);
-    return set !== undefined && set.size > 0;
+    return (this.listening[event] ?? 0) > 0;
   }
 
   emit<E extends RedisInstrumentationEvent>(event: E, payload: RedisInstrumentationEvents[E]): void {

@@ -9,11 +9,12 @@
  *   AB_MS=2000 node --import ./src/runtime/register.mjs bench/ab-library-versions.ts <label>
  *
  * Interleaved in one process (`--interleave`): each tree's library source is imported by path and the versions take
- * turns in short windows (`AB_WINDOW_MS`, 100 ms) for `AB_ROUNDS` rounds (40), each round visiting every version and
- * case in a rotated order. Load from other processes then falls on every version alike, so per-call differences of a
- * few percent show, where separate processes on a shared machine vary by tens of percent from run to run (a Redis
- * hit one call at a time is mostly system time, a socket write and read). The versions share the process' JIT state
- * for ioredis and Nest, which the one-process-per-version runs do not:
+ * turns in short windows (`AB_WINDOW_MS`, 100 ms) for `AB_ROUNDS` rounds (40): each round goes through the cases, and
+ * runs each case on every version back to back, the first version rotating from round to round. Load from other
+ * processes then falls on every version alike, so per-call differences of a few percent show, where separate
+ * processes on a shared machine vary by tens of percent from run to run (a Redis hit one call at a time is mostly
+ * system time, a socket write and read). The versions share the process' JIT state for ioredis and Nest, which the
+ * one-process-per-version runs do not:
  *
  *   node --import ./src/runtime/register.mjs bench/ab-library-versions.ts --interleave old=/tmp/ab-old new=.
  *
@@ -182,11 +183,20 @@ async function interleaved(specs: string[]): Promise<void> {
     }
   }
   for (const slot of slots) await run(slot, 0, 300);
+  // Case by case, the versions back to back, the first of them rotating from round to round: what a window inherits
+  // from the one before it (garbage to collect, a cold cache) then falls on every version alike.
+  const byCase = new Map<string, typeof slots>();
+  for (const slot of slots) {
+    const key = `${slot.name} @${slot.inFlight}`;
+    byCase.set(key, [...(byCase.get(key) ?? []), slot]);
+  }
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < slots.length; k++) {
-      const slot = slots[(k + round) % slots.length]!;
-      const { done, elapsed, user, system } = await run(slot, windowMs, 0);
-      slot.windows.push({ done, elapsed, cpu: (user + system) / done, user, system });
+    for (const group of byCase.values()) {
+      for (let k = 0; k < group.length; k++) {
+        const slot = group[(k + round) % group.length]!;
+        const { done, elapsed, user, system } = await run(slot, windowMs, 0);
+        slot.windows.push({ done, elapsed, cpu: (user + system) / done, user, system });
+      }
     }
   }
   for (const slot of slots) {

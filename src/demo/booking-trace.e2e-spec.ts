@@ -71,11 +71,12 @@ describe('booking trace: booking-api and booking-worker processes with TRACES_FI
     expect((await book({})).status).toBe(201);
     // A caller that is traced itself: the request's span continues its trace.
     expect((await book({ traceparent: `00-${incoming.traceId}-${incoming.spanId}-01` })).status).toBe(201);
-    // The handler span ends (and is written) after the ack, so wait for it in the worker's file.
+    // The handler span ends (and is written) after the ack, so wait for it in the worker's file; the traced
+    // caller's request span is exported on its own schedule too, so wait for that one as well.
     await eventually(() => {
       spans = readSpanFiles(files);
       trace = findBookingTrace(spans);
-      return trace !== undefined;
+      return trace !== undefined && spans.some((s) => s.name === 'POST /bookings' && s.traceId === incoming.traceId);
     }, 20_000);
     expect(trace).toBeDefined();
     if (process.env.PRINT_TRACE) process.stdout.write(`${formatTraceTree(trace!).join('\n')}\n`);

@@ -9,7 +9,7 @@ import { CacheLoader } from './cache.loader.js';
 import { CACHE_SERVED_STALE_AFTER_ERROR } from './cache.messages.js';
 import { CacheRefresher } from './cache.refresher.js';
 import { errorKind, errorText } from '../utils/error-text.js';
-import { CacheStack } from './cache.stack.js';
+import { CacheStack, l1Hit } from './cache.stack.js';
 
 /**
  * Internal: get-or-load, the path of `CacheService.wrap()` and `@Cacheable` (README: "What it guarantees"). L1,
@@ -83,13 +83,7 @@ export class CacheLookup {
         plan.counters.hits++;
         // `@Cacheable` and `wrap()` outside `observe()`: the value alone, no result object.
         if (valueOnly && plan.observer === undefined) return Promise.resolve(local.value);
-        const served: CacheResult<unknown> = {
-          value: local.value,
-          status: 'hit',
-          tier: 'l1',
-          ageMs: now - local.createdAt,
-        };
-        return Promise.resolve(this.report(plan, served, valueOnly));
+        return Promise.resolve(this.report(plan, l1Hit(local, now), valueOnly));
       }
     }
     plan.entryKey ??= stack.entryKeyOf(plan.key);

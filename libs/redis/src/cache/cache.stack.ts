@@ -157,7 +157,7 @@ export class CacheStack {
   /** L1 is keyed by cache key (not entry key): a hit builds no Redis key. */
   readL1(key: string, now: number): CacheResult<unknown> | undefined {
     const entry = this.readL1Entry(key, now);
-    return entry && { value: entry.value, status: 'hit', tier: 'l1', ageMs: now - entry.createdAt };
+    return entry && l1Hit(entry, now);
   }
 
   /** The fresh L1 entry of `key`, when L1 may be read: the lookup's hit path, which needs no result object. */
@@ -242,4 +242,9 @@ export class CacheStack {
     this.store.close();
     this.l1?.clear();
   }
+}
+
+/** How an L1 entry read at `now` was served. */
+export function l1Hit(entry: L1Entry, now: number): CacheResult<unknown> {
+  return { value: entry.value, status: 'hit', tier: 'l1', ageMs: now - entry.createdAt };
 }

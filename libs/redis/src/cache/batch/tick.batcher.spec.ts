@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RedisClient } from '../../connection/redis-connection.factory.js';
 import { hashSlot } from './redis-hash-slot.js';
-import { type PreparedRequest, TickBatcher, type TickBatchSender } from './tick.batcher.js';
+import { deferred, type PreparedRequest, TickBatcher, type TickBatchSender } from './tick.batcher.js';
 
 /** A request prepared to leave alone, recording how it was settled. */
 interface Prepared extends PreparedRequest<string> {
@@ -9,13 +9,7 @@ interface Prepared extends PreparedRequest<string> {
 }
 
 function prepare(key: string): Prepared {
-  let resolve!: (result: string) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<string>((settle, fail) => {
-    resolve = settle;
-    reject = fail;
-  });
-  return { key, promise, resolve, reject };
+  return { key, ...deferred<string>() };
 }
 
 /** A sender that answers `value:<key>` and records what it was asked to send. */

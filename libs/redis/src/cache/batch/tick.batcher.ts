@@ -118,16 +118,17 @@ export class TickBatcher<TRequest, TResult> {
   /** The first request of the turn, alone in its command. */
   private sendFirst(request: TRequest, prepared: PreparedRequest<TResult>): void {
     if (this.sender.alone) this.sender.alone.send(prepared);
-    else this.sender.one(request).then(prepared.resolve, (error: unknown) => prepared.reject(toError(error)));
+    else this.sendOne(request, prepared);
+  }
+
+  /** A request alone in its command, sent with `one`. */
+  private sendOne(request: TRequest, waiting: Pending<TResult>): void {
+    this.sender.one(request).then(waiting.resolve, (error: unknown) => waiting.reject(toError(error)));
   }
 
   /** One command for requests of one hash slot. */
   private sendGroup(requests: TRequest[], pending: Array<Pending<TResult>>): void {
-    if (requests.length === 1) {
-      const waiting = pending[0]!;
-      this.sender.one(requests[0]!).then(waiting.resolve, (error: unknown) => waiting.reject(toError(error)));
-      return;
-    }
+    if (requests.length === 1) return this.sendOne(requests[0]!, pending[0]!);
     this.sender.many(requests).then(
       (results) => {
         for (let at = 0; at < pending.length; at++) pending[at]!.resolve(results[at]!);
@@ -141,7 +142,7 @@ export class TickBatcher<TRequest, TResult> {
 }
 
 /** A promise and its settling functions (the first request of a turn when the sender has no `alone`). */
-function deferred<T>(): PreparedRequest<T> {
+export function deferred<T>(): PreparedRequest<T> {
   let resolve!: (result: T) => void;
   let reject!: (error: Error) => void;
   const promise = new Promise<T>((settle, fail) => {

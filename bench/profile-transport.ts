@@ -30,9 +30,8 @@ import { firstValueFrom } from 'rxjs';
 import { RedisTransportClient } from '@app/redis/transport';
 import { RedisServerProcess } from '../test/harness/redis-server-process.js';
 import { CostMeter } from './harness/cost-meter.js';
-import { AckWaiter } from './suites/transport.js';
+import { AckWaiter, startReadyChild } from './suites/transport.js';
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const frameworkServer = fileURLToPath(new URL('./suites/transport.server-process.ts', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const WARM_UP_OPS = 3_000;
@@ -226,16 +225,7 @@ function startChild(setup: CaseSetup, url: string, prefix: string, options: Opti
     'framework' in setup.child
       ? [frameworkServer, url, prefix, setup.child.framework]
       : [self, '--serve', setup.child.raw, url, prefix];
-  const child = spawn(process.execPath, [...flags, '--import', './src/runtime/register.mjs', ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`server child exited (${code}): ${stderr}`)));
-  });
+  return startReadyChild(args, flags);
 }
 
 /** User and system CPU time of a process in µs (`/proc/<pid>/stat`, clock ticks: read over thousands of operations). */

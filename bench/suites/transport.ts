@@ -56,8 +56,12 @@ export class AckWaiter {
   }
 }
 
-function startServer(redisUrl: string, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', './src/runtime/register.mjs', serverProcess, redisUrl, prefix], {
+/**
+ * Starts a TypeScript script of this repository as a server child (`nodeFlags` before the loader, e.g. profiling)
+ * and resolves once it printed "ready"; rejects with its stderr if it exits first.
+ */
+export function startReadyChild(args: string[], nodeFlags: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', './src/runtime/register.mjs', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,8 +69,12 @@ function startServer(redisUrl: string, prefix: string): Promise<ChildProcess> {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`bench server exited (${code}): ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`server child exited (${code}): ${stderr}`)));
   });
+}
+
+function startServer(redisUrl: string, prefix: string): Promise<ChildProcess> {
+  return startReadyChild([serverProcess, redisUrl, prefix]);
 }
 
 function transportCases(events: Contender[], requests: Contender[], acks: AckWaiter): BenchCase[] {

@@ -20,3 +20,4 @@ export {
 export { type ReadyWorker, whenReady } from './ready-worker.js';
 export { maxOverlap, type TimeInterval } from './max-overlap.js';
 export { type PubSubCounters, pubSubCounters, pubSubDelta, sumOf } from './pubsub-counters.js';
+export { BUS_HEADER_BYTES, busBytesOut, type BytesOut, ClusterBytesOut, totalBytesOut } from './cluster-bytes-out.js';

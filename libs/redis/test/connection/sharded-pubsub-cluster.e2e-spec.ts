@@ -3,6 +3,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { CacheService, type Lock, LockService, RedisOptionsError } from '@app/redis';
 import {
+  BUS_HEADER_BYTES,
+  busBytesOut,
+  ClusterBytesOut,
   type PubSubCounters,
   RedisClusterProcesses,
   bootRedisModule,
@@ -10,10 +13,10 @@ import {
   pubSubCounters,
   pubSubDelta,
   sumOf,
+  totalBytesOut,
   uniqueKeyPrefix,
 } from '@test/harness';
 import { shardedChannelSteps, tierOf } from './support/sharded-channels.js';
-import { BUS_HEADER_BYTES, ClusterBytesOut, totalBytesOut } from '../transport/fixtures/cluster-bytes-out.js';
 
 /** Evictions per measurement: enough that a stray message elsewhere cannot pass for the expected counts. */
 const EVICTIONS = 40;
@@ -65,11 +68,7 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     const keys = Array.from({ length: EVICTIONS }, (_x, i) => `venue:${i}`);
 
     // evictAndCount reads the counters twice: their replies are measured alone, and taken out of the bytes below.
-    const masters = observer.nodes('master');
-    const baseline = await bytesOut.during(async () => {
-      await pubSubCounters(masters);
-      await pubSubCounters(masters);
-    });
+    const baseline = await bytesOut.countersBaseline();
     let classic: PubSubCounters[] = [];
     let sharded: PubSubCounters[] = [];
     await warm(classicA!, classicB!, keys);
@@ -101,7 +100,7 @@ describe("The library's own channels on a 3-master Redis Cluster (cluster.sharde
     expect(sumOf(sharded, 'busPublishShard')).toBe(0);
 
     // Bytes out. Classic: every relayed message carries the bus header besides the channel and the key.
-    expect(classicBytes.reduce((sum, b) => sum + b.bus, 0)).toBeGreaterThan(EVICTIONS * 2 * BUS_HEADER_BYTES);
+    expect(busBytesOut(classicBytes)).toBeGreaterThan(EVICTIONS * 2 * BUS_HEADER_BYTES);
     // Sharded: nothing crosses the bus, and a master not owning the channel sends no invalidation message, only
     // what the keys in its slots cost (DEL and GET replies, the L1s' tracking invalidations: under 250 bytes a key).
     for (const b of shardedBytes) expect(Math.abs(b.bus)).toBeLessThan(500);

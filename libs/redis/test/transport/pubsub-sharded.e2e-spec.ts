@@ -7,15 +7,19 @@ import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { RedisOptionsError } from '@app/redis';
 import { RedisTransportClient, RedisTransportServer } from '@app/redis/transport';
 import {
+  BUS_HEADER_BYTES,
+  busBytesOut,
+  type BytesOut,
+  ClusterBytesOut,
   type PubSubCounters,
   RedisClusterProcesses,
   eventually,
   pubSubCounters,
   pubSubDelta,
   sumOf as sum,
+  totalBytesOut,
 } from '@test/harness';
 import { RECORDER, Recorder, startMicroservice } from './fixtures/transport-fixtures.js';
-import { BUS_HEADER_BYTES, type BytesOut, ClusterBytesOut, totalBytesOut } from './fixtures/cluster-bytes-out.js';
 
 const ns = `t-sharded-${randomBytes(3).toString('hex')}`;
 const EVENTS = 60;
@@ -105,11 +109,7 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
   it(`${EVENTS} events: classic PUBLISH is relayed to both other masters, SPUBLISH stays on the owning shard and sends under a fifth of the bytes`, async () => {
     const classic = await start(false, `${ns}.c2`);
     const sharded = await start(true, `${ns}.s2`);
-    const masters = observer.nodes('master');
-    const baseline = await bytesOut.during(async () => {
-      await pubSubCounters(masters);
-      await pubSubCounters(masters);
-    });
+    const baseline = await bytesOut.countersBaseline();
 
     const classicRun = await emitAndCount(classic.client, classic.recorder, `${ns}.c2.booking.created`, baseline);
     const shardedRun = await emitAndCount(sharded.client, sharded.recorder, `${ns}.s2.booking.created`, baseline);
@@ -135,7 +135,7 @@ describe('RedisTransport pub/sub with shardedPubSub on a 3-master Redis Cluster'
     );
 
     // Bytes out. Classic: every relayed message carries the bus header besides the channel and the packet.
-    expect(classicRun.bytes.reduce((sum, b) => sum + b.bus, 0)).toBeGreaterThan(EVENTS * 2 * BUS_HEADER_BYTES);
+    expect(busBytesOut(classicRun.bytes)).toBeGreaterThan(EVENTS * 2 * BUS_HEADER_BYTES);
     // Sharded: nothing crosses the bus, and the masters not owning the channel send nothing for the events (under
     // 1.5 KB in all: the Cluster clients' periodic CLUSTER SLOTS replies; one delivered event alone is ~150 bytes).
     const owner = shardedDelta.find((c) => c.spublish > 0)!.node;

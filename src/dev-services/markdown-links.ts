@@ -33,6 +33,9 @@ function scanLines(markdown: string): { text: string; code: boolean }[] {
   });
 }
 
+/** A line with its inline code spans turned into spaces: a link written as an example is not a link. */
+const withoutInlineCode = (line: string) => line.replace(INLINE_CODE, (span) => ' '.repeat(span.length));
+
 /**
  * Every link target of a Markdown page: inline links and images, reference definitions, autolinks and HTML
  * `href`/`src`, outside code.
@@ -43,8 +46,7 @@ export function extractMarkdownLinks(markdown: string): MarkdownLink[] {
   const links: MarkdownLink[] = [];
   scanLines(markdown).forEach(({ text: line, code }, index) => {
     if (code) return;
-    // Inline code spans become spaces: a link written as an example is not a link.
-    const text = line.replace(INLINE_CODE, (span) => ' '.repeat(span.length));
+    const text = withoutInlineCode(line);
     const add = (target: string) => links.push({ line: index + 1, target: target.replace(/^<(.*)>$/, '$1') });
     const definition = REFERENCE_DEFINITION.exec(text);
     if (definition) add(definition[1]);
@@ -70,7 +72,7 @@ export function unresolvedReferenceLinks(markdown: string): MarkdownLink[] {
   const used: MarkdownLink[] = [];
   scanLines(markdown).forEach(({ text: line, code }, index) => {
     if (code) return;
-    const text = line.replace(INLINE_CODE, (span) => ' '.repeat(span.length));
+    const text = withoutInlineCode(line);
     const definition = /^ {0,3}\[([^\]]+)\]:/.exec(text);
     if (definition) defined.add(normalizeLabel(definition[1]));
     for (const [, label, reference] of text.matchAll(REFERENCE_LINK)) {

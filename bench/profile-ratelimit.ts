@@ -23,6 +23,7 @@ import { RATE_LIMIT_SCRIPT_RUNNER } from '../libs/redis/src/rate-limit/rate-limi
 import type { RateLimitScriptRunner } from '../libs/redis/src/rate-limit/rate-limit-script.runner.js';
 import { THROTTLER_HIT } from '../libs/redis/src/rate-limit/scripts/rate-limit.scripts.js';
 import { RedisServerProcess } from '../test/harness/redis-server-process.js';
+import { runOperations } from './harness/run-workload.js';
 
 const TTL_MS = 60_000;
 const LIMIT = 1_000_000_000;
@@ -105,16 +106,8 @@ async function contender(subject: Subject): Promise<Hit> {
 }
 
 async function drive(hit: Hit, count: number): Promise<number> {
-  let next = 0;
   const start = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < count) {
-        const i = next++;
-        await hit(keys === 1 ? 'hot' : `client:${i % keys}`);
-      }
-    }),
-  );
+  await runOperations(count, inFlight, (i) => hit(keys === 1 ? 'hot' : `client:${i % keys}`));
   return performance.now() - start;
 }
 

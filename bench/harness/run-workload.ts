@@ -87,3 +87,21 @@ export async function runWorkload(
     ...(cost && { cost }),
   };
 }
+
+/**
+ * Runs `count` operations with `concurrency` of them in flight (a closed loop, no timing): the fixed-size runs of the
+ * probes and profile scripts, which divide a counter read around it by `count`.
+ *
+ * @param operation one operation; receives its index, 0 to `count` − 1
+ */
+export async function runOperations(
+  count: number,
+  concurrency: number,
+  operation: (index: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < count) await operation(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+}

@@ -10,6 +10,7 @@ import { Cacheable, CacheService, RedisModule } from '@app/redis';
 import { RedisServerProcess } from '../../test/harness/redis-server-process.js';
 import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
 import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js';
+import { runOperations } from '../harness/run-workload.js';
 
 /** cache-manager-ioredis-yet is typed against cache-manager 5; cache-manager 7's KeyvAdapter runs it as is. */
 function legacyStore(store: unknown): CacheManagerStore {
@@ -112,12 +113,7 @@ async function cpuPerOp(
   for (let repeat = 0; repeat < PROBE_REPEATS; repeat++) {
     const redisBefore = await serverCpuUs(server);
     const before = process.cpuUsage();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < PROBE_OPS) await op(next++);
-      }),
-    );
+    await runOperations(PROBE_OPS, concurrency, op);
     const used = process.cpuUsage(before);
     nodeRuns.push((used.user + used.system) / PROBE_OPS);
     redisRuns.push(((await serverCpuUs(server)) - redisBefore) / PROBE_OPS);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
 import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js';
+import { runOperations } from '../harness/run-workload.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const IN_FLIGHT = [1, 50];
@@ -128,14 +129,7 @@ export async function sendRequests(
   count: number,
   concurrency: number,
 ): Promise<void> {
-  let issued = 0;
-  const loop = async (): Promise<void> => {
-    while (issued < count) {
-      issued++;
-      await get(agent, server.port, path);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  await runOperations(count, concurrency, () => get(agent, server.port, path));
 }
 
 /**

@@ -7,6 +7,7 @@ import { RateLimitModule, RedisThrottlerStorage } from '@app/redis/rate-limit';
 import { RedisServerProcess } from '../../test/harness/redis-server-process.js';
 import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
 import type { BenchCase, BenchSuite } from '../harness/bench-suite.interface.js';
+import { runOperations } from '../harness/run-workload.js';
 import { evalStandIn, multiStandIn, type ThrottlerHit } from './ratelimit-standins.js';
 
 /** Window of every hit: long enough that no window ends during a round. */
@@ -77,12 +78,7 @@ async function probe(contender: Contender, server: Redis): Promise<string> {
   const commands = (afterSequential.calls - before.calls) / 200;
 
   const cpuBefore = process.cpuUsage();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (next < PROBE_HITS) await contender.hit(`cpu:${next++ % 1_000}`);
-    }),
-  );
+  await runOperations(PROBE_HITS, 50, (i) => contender.hit(`cpu:${i % 1_000}`));
   const cpu = process.cpuUsage(cpuBefore);
   const after = await stats();
   const clientUs = (cpu.user + cpu.system) / PROBE_HITS;

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CacheService, type CacheServedInfo } from '@app/redis';
 import type { Response } from 'express';
+import { endOfTurn } from '../common/end-of-turn.js';
 import { ParseCanonicalUuidPipe } from '../common/parse-canonical-uuid.pipe.js';
 import { AvailabilityService } from './availability.service.js';
 import { VenueAvailabilityDto } from './dto/venue-availability.dto.js';
@@ -39,6 +40,8 @@ export class AvailabilityController {
     // down every promise of the process from its first request on (Node.js 20).
     const { value, served } = await this.cache.observeCall(() => this.availability.forVenue(venueId, date));
     if (served.length > 0) response.setHeader('Cache-Status', served.map(cacheStatus).join(', '));
+    // The hot read: under load, answers leave together with the others of this turn (see endOfTurn).
+    await endOfTurn();
     return value;
   }
 }

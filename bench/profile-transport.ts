@@ -1,11 +1,11 @@
 /**
- * The transport bench's 1-in-flight cases, one at a time against a throwaway `redis-server`, for profiles and for
+ * The transport bench's cases (1 in flight, or `--in-flight n`), one at a time against a throwaway `redis-server`, for profiles and for
  * what each operation costs: ops/s, CPU µs per operation of this process, of the server child and of Redis, and
  * Redis' commands per operation with their own time (`INFO commandstats` deltas). Beside the library's cases, raw
  * ioredis floors doing the least each design needs (see CASES).
  *
  *   node [--cpu-prof --cpu-prof-dir=/tmp/tp] --import ./src/runtime/register.mjs bench/profile-transport.ts \
- *     <case[,case…]> [--ops 20000] [--repeat 1] [--child-prof /tmp/tp-child] [--strace] [--perf /tmp/tp-perf]
+ *     <case[,case…]> [--ops 20000] [--in-flight 1] [--repeat 1] [--child-prof /tmp/tp-child] [--strace] [--perf /tmp/tp-perf]
  *
  * Several cases run one after the other, and with `--repeat n` n times, the order reversed every other time (A B,
  * B A), each on a server child started for it; then each case's medians are printed, with its ratio to the first case
@@ -30,6 +30,7 @@ import { firstValueFrom } from 'rxjs';
 import { RedisTransportClient } from '@app/redis/transport';
 import { RedisServerProcess } from '../test/harness/redis-server-process.js';
 import { CostMeter } from './harness/cost-meter.js';
+import { runOperations } from './harness/run-workload.js';
 import { AckWaiter, startReadyChild } from './suites/transport.js';
 
 const frameworkServer = fileURLToPath(new URL('./suites/transport.server-process.ts', import.meta.url));
@@ -286,6 +287,8 @@ function syscallCounts(summary: string, ops: number): string {
 
 interface Options {
   ops: number;
+  /** Operations in flight at once (a closed loop); 1 by default, as in the suite's 1-in-flight groups. */
+  inFlight: number;
   repeat: number;
   childProf?: string;
   strace: boolean;
@@ -309,7 +312,7 @@ async function measure(server: RedisServerProcess, name: string, admin: Redis, o
   const subject = await setup.open(url, prefix, acks);
   const meter = new CostMeter([url], [child.pid!]);
   try {
-    for (let i = 0; i < WARM_UP_OPS; i++) await subject.run(i);
+    await runOperations(WARM_UP_OPS, options.inFlight, (i) => subject.run(i));
     const parties = [child.pid!, process.pid, server.pid!];
     const traces = options.strace ? parties.map(straceOf) : [];
     const perfs = options.perf
@@ -320,7 +323,7 @@ async function measure(server: RedisServerProcess, name: string, admin: Redis, o
     const splitBefore = parties.map(userSystemUs);
     const before = await meter.snapshot();
     const start = performance.now();
-    for (let i = 0; i < options.ops; i++) await subject.run(i);
+    await runOperations(options.ops, options.inFlight, (i) => subject.run(i));
     const seconds = (performance.now() - start) / 1_000;
     const cost = CostMeter.perOperation(before, await meter.snapshot(), options.ops);
     const split = parties.map(userSystemUs).map(({ user, system }, i) => {
@@ -362,11 +365,12 @@ async function measure(server: RedisServerProcess, name: string, admin: Redis, o
 
 function parseArgs(argv: string[]): { cases: string[]; options: Options } {
   const [list = '', ...rest] = argv;
-  const options: Options = { ops: 20_000, repeat: 1, strace: false };
+  const options: Options = { ops: 20_000, inFlight: 1, repeat: 1, strace: false };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--ops') options.ops = Number(rest[++i]);
     else if (arg === '--repeat') options.repeat = Number(rest[++i]);
+    else if (arg === '--in-flight') options.inFlight = Number(rest[++i]);
     else if (arg === '--child-prof') options.childProf = rest[++i];
     else if (arg === '--strace') options.strace = true;
     else if (arg === '--perf') options.perf = rest[++i];
@@ -374,7 +378,13 @@ function parseArgs(argv: string[]): { cases: string[]; options: Options } {
   }
   const cases = list.split(',').filter(Boolean);
   const unknown = cases.filter((c) => !Object.hasOwn(CASES, c));
-  if (cases.length === 0 || unknown.length > 0 || !(options.ops > 0) || !(options.repeat > 0)) {
+  if (
+    cases.length === 0 ||
+    unknown.length > 0 ||
+    !(options.ops > 0) ||
+    !(options.repeat > 0) ||
+    !(options.inFlight >= 1)
+  ) {
     throw new Error(
       `cases: ${Object.keys(CASES).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
     );
@@ -388,7 +398,9 @@ async function main(argv: string[]): Promise<void> {
   const server = await RedisServerProcess.start();
   const admin = new Redis(server.url);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`${new Date().toISOString()} · load ${load} · ${options.ops} ops per case, 1 in flight`);
+  console.log(
+    `${new Date().toISOString()} · load ${load} · ${options.ops} ops per case, ${options.inFlight} in flight`,
+  );
   const rounds: Array<Map<string, Measured>> = [];
   try {
     for (let r = 0; r < options.repeat; r++) {

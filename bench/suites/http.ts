@@ -15,8 +15,10 @@ export const DEMO_VENUE_ID = '0b7d5c1e-5f0a-4c57-9d6e-0d2f3f6a0001';
  * What each server process runs (`node --import ./src/runtime/register.mjs --input-type=module -e …`), chosen by
  * `BENCH_APP`: `bare`, a Nest app with booking-api's global ValidationPipe and a controller returning constant JSON
  * at `/bare` (decorators applied by hand, as plain JavaScript has no decorator syntax), and at `/bare/sized` the
- * constant `BENCH_SIZED_BODY` (the availability body, for the reference case); `api`, the real booking-api
- * (`createApp`, embedded database, demo data). Each prints its port once listening.
+ * constant `BENCH_SIZED_BODY` (the availability body, for the reference cases), and at `/bare/from-redis` that body
+ * read from Redis with one plain ioredis `GET` (key `BENCH_REFERENCE_KEY`, stored at start) and `JSON.parse`d: the
+ * least a route answering from Redis does; `api`, the real booking-api (`createApp`, embedded database, demo data).
+ * Each prints its port once listening.
  */
 const SERVER_SCRIPT = `
 const { NestFactory } = await import('@nestjs/core');
@@ -24,12 +26,22 @@ const { Controller, Get, Module, ValidationPipe } = await import('@nestjs/common
 let app;
 if (process.env.BENCH_APP === 'bare') {
   const sized = JSON.parse(process.env.BENCH_SIZED_BODY ?? 'null');
+  const referenceKey = process.env.BENCH_REFERENCE_KEY;
+  let redis;
+  if (referenceKey) {
+    const { Redis } = await import('ioredis');
+    redis = new Redis(process.env.BENCH_REDIS_URL);
+    await redis.set(referenceKey, JSON.stringify(sized));
+    process.on('SIGTERM', () => redis.disconnect());
+  }
   class BareController {
     get() { return { ok: true, venue: 'constant' }; }
     sized() { return sized; }
+    async fromRedis() { return JSON.parse(await redis.get(referenceKey)); }
   }
-  Get()(BareController.prototype, 'get', Object.getOwnPropertyDescriptor(BareController.prototype, 'get'));
-  Get('sized')(BareController.prototype, 'sized', Object.getOwnPropertyDescriptor(BareController.prototype, 'sized'));
+  for (const [method, path] of [['get', ''], ['sized', 'sized'], ['fromRedis', 'from-redis']]) {
+    Get(path)(BareController.prototype, method, Object.getOwnPropertyDescriptor(BareController.prototype, method));
+  }
   Controller('bare')(BareController);
   class BareModule {}
   Module({ controllers: [BareController] })(BareModule);
@@ -161,15 +173,16 @@ export async function sendRequests(
  * for every case. `× anchor` is the share of a bare endpoint's throughput the cached endpoint keeps (issue 16:
  * Redis hit ≥ 0.8× sequential and ≥ 1.1× at 50 in flight, L1 hit ≥ 1.0× both).
  *
- * A reference case, not ours and without a target, shows how much of the gap is the body alone: the same bare app
- * answering the availability body (about 630 bytes, read from booking-api at setup) as a constant instead of its
- * 30 bytes. Every case is compared with the anchor, so the headline rival of the availability cases stays the bare
- * endpoint with constant JSON.
+ * Two reference cases, not ours and without a target, show how much of the gap the route's work itself explains: the
+ * same bare app answering the availability body (about 630 bytes, read from booking-api at setup) as a constant
+ * instead of its 30 bytes (what the body alone costs), and answering that body after one plain ioredis `GET` and
+ * `JSON.parse` (the floor of any route served from Redis: the round trip). Every case is compared with the anchor,
+ * so the headline rival of the availability cases stays the bare endpoint with constant JSON.
  */
 export const httpSuite: BenchSuite = {
   description:
     'HTTP GET: bare Nest endpoint, constant JSON (anchor) vs availability served from the cache (Redis, L1); ' +
-    'reference: the bare endpoint answering the availability body',
+    'references: the bare endpoint answering the availability body, as a constant and from one raw Redis GET',
 
   async setup({ redisUrl, log }) {
     const prefix = uniqueBenchPrefix('http');
@@ -201,7 +214,11 @@ export const httpSuite: BenchSuite = {
         for (let i = 0; i < 3; i++) await get(warm, server.port, availability);
       }
       const sizedBody = await getBody(warm, l1Hit.port, availability);
-      const bare = await startServer('bare', { BENCH_SIZED_BODY: sizedBody });
+      const bare = await startServer('bare', {
+        BENCH_SIZED_BODY: sizedBody,
+        BENCH_REDIS_URL: redisUrl,
+        BENCH_REFERENCE_KEY: `${prefix}reference`,
+      });
       servers.push(bare);
       log(
         `Servers listening: bare :${bare.port}, api :${redisHit.port}, api with L1 :${l1Hit.port}; ` +
@@ -224,6 +241,13 @@ export const httpSuite: BenchSuite = {
             name: 'reference: bare endpoint, availability-sized constant JSON',
             server: bare,
             path: '/bare/sized',
+            anchor: false,
+            target: undefined,
+          },
+          {
+            name: 'reference: bare endpoint, that body from one raw Redis GET',
+            server: bare,
+            path: '/bare/from-redis',
             anchor: false,
             target: undefined,
           },

@@ -13,23 +13,11 @@
  */
 import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { deleteBenchKeys, uniqueBenchPrefix } from './harness/bench-keyspace.js';
+import { deleteBenchKeys } from './harness/bench-keyspace.js';
 import { processCpuUs } from './harness/cost-meter.js';
-import {
-  availabilityPath,
-  benchApiEnv,
-  L1_ENV,
-  sendRequests,
-  type ServerProcess,
-  startServer,
-  stopServer,
-} from './suites/http.js';
-
-const SUBJECTS = ['bare', 'redis', 'l1'] as const;
-type Subject = (typeof SUBJECTS)[number];
+import { sendRequests, type ServerProcess, servingOf, startServer, stopServer, subjectCases } from './suites/http.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,16 +27,9 @@ const { values, positionals } = parseArgs({
     concurrency: { type: 'string', default: '10' },
   },
 });
-const cases = positionals.map((arg) => {
-  const [subject, tree = '.'] = arg.split('@') as [Subject, string?];
-  return { label: arg, subject, root: resolve(tree), prefix: uniqueBenchPrefix('profile-http-ab') };
-});
+const cases = subjectCases(positionals, 'profile-http-ab');
 const [bursts, burst, concurrency] = [values.bursts, values.burst, values.concurrency].map(Number);
-if (
-  cases.length < 1 ||
-  cases.some((c) => !SUBJECTS.includes(c.subject)) ||
-  ![bursts, burst, concurrency].every((n) => n >= 1)
-) {
+if (cases === undefined || cases.length < 1 || ![bursts, burst, concurrency].every((n) => n >= 1)) {
   process.stderr.write(
     'Usage: bench/profile-http-ab.ts <bare|redis|l1>[@tree] … [--bursts n] [--burst n] [--concurrency n]\n',
   );
@@ -81,9 +62,8 @@ function pairedRatio(firstUs: number[], theseUs: number[]): string {
 const contenders: Contender[] = [];
 try {
   for (const { label, subject, root, prefix } of cases) {
-    const env = subject === 'bare' ? {} : { ...benchApiEnv(redisUrl, prefix), ...(subject === 'l1' ? L1_ENV : {}) };
-    const server = await startServer(subject === 'bare' ? 'bare' : 'api', env, { root });
-    const path = subject === 'bare' ? '/bare' : availabilityPath();
+    const { app, env, path } = servingOf(subject, redisUrl, prefix);
+    const server = await startServer(app, env, { root });
     contenders.push({
       label,
       path,

@@ -18,14 +18,13 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Controller, Get, type INestApplication, Module, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { deleteBenchKeys, uniqueBenchPrefix } from './harness/bench-keyspace.js';
-import { availabilityPath, benchApiEnv, L1_ENV } from './suites/http.js';
+import { deleteBenchKeys } from './harness/bench-keyspace.js';
+import { servingOf, subjectCases } from './suites/http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -100,9 +99,6 @@ async function createBare(): Promise<INestApplication> {
   return app;
 }
 
-const SUBJECTS = ['bare', 'redis', 'l1'] as const;
-type Subject = (typeof SUBJECTS)[number];
-
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -113,19 +109,11 @@ const { values, positionals } = parseArgs({
     'database-url': { type: 'string' },
   },
 });
-const cases = positionals.map((arg) => {
-  const [subject, tree = '.'] = arg.split('@') as [Subject, string?];
-  return { label: arg, subject, root: resolve(tree), prefix: uniqueBenchPrefix('profile-http-inject') };
-});
+const cases = subjectCases(positionals, 'profile-http-inject');
 const [batches, batch, concurrency, warmup] = [values.batches, values.batch, values.concurrency, values.warmup].map(
   Number,
 );
-if (
-  cases.length < 1 ||
-  cases.some((c) => !SUBJECTS.includes(c.subject)) ||
-  ![batches, batch, concurrency].every((n) => n >= 1) ||
-  !(warmup >= 0)
-) {
+if (cases === undefined || cases.length < 1 || ![batches, batch, concurrency].every((n) => n >= 1) || !(warmup >= 0)) {
   process.stderr.write(
     'Usage: bench/profile-http-inject.ts <bare|redis|l1>[@tree] … [--batches n] [--batch n] [--concurrency n]\n',
   );
@@ -174,12 +162,13 @@ function pairedRatio(firstUs: number[], theseUs: number[]): string {
 const contenders: Contender[] = [];
 try {
   for (const { label, subject, root, prefix } of cases) {
+    const { env, path } = servingOf(subject, redisUrl, prefix);
     let app: INestApplication;
     if (subject === 'bare') {
       app = await createBare();
     } else {
       // The app reads its configuration from the environment while it is created.
-      Object.assign(process.env, benchApiEnv(redisUrl, prefix), subject === 'l1' ? L1_ENV : {});
+      Object.assign(process.env, env);
       // A PostgreSQL instead of the embedded database: much lighter to start under valgrind (the cache serves
       // every measured request either way).
       if (values['database-url']) {
@@ -193,7 +182,6 @@ try {
     }
     await app.init();
     const handler = app.getHttpAdapter().getInstance() as Handler;
-    const path = subject === 'bare' ? '/bare' : availabilityPath();
     contenders.push({ label, app, handler, path, bytesOut: 0, cpuUs: [] });
   }
   for (const c of contenders) await run(c, warmup);

@@ -19,10 +19,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { processCpuUs } from './harness/cost-meter.js';
 import { deleteBenchKeys, uniqueBenchPrefix } from './harness/bench-keyspace.js';
-import { availabilityPath, benchApiEnv, L1_ENV, sendRequests, startServer, stopServer } from './suites/http.js';
-
-const SUBJECTS = ['bare', 'redis', 'l1'] as const;
-type Subject = (typeof SUBJECTS)[number];
+import { HTTP_SUBJECTS, type HttpSubject, sendRequests, servingOf, startServer, stopServer } from './suites/http.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,10 +29,15 @@ const { values, positionals } = parseArgs({
     'prof-dir': { type: 'string' },
   },
 });
-const subject = positionals[0] as Subject;
+const subject = positionals[0] as HttpSubject;
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
-if (!SUBJECTS.includes(subject) || !Number.isInteger(requests) || !Number.isInteger(concurrency) || concurrency < 1) {
+if (
+  !HTTP_SUBJECTS.includes(subject) ||
+  !Number.isInteger(requests) ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1
+) {
   process.stderr.write(
     'Usage: bench/profile-http.ts <bare|redis|l1> [--requests n] [--concurrency n] [--prof-dir dir]\n',
   );
@@ -45,10 +47,9 @@ if (!SUBJECTS.includes(subject) || !Number.isInteger(requests) || !Number.isInte
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = uniqueBenchPrefix('profile-http');
 const nodeArgs = values['prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['prof-dir']}`] : [];
-const env = subject === 'bare' ? {} : { ...benchApiEnv(redisUrl, prefix), ...(subject === 'l1' ? L1_ENV : {}) };
-const path = subject === 'bare' ? '/bare' : availabilityPath();
+const { app, env, path } = servingOf(subject, redisUrl, prefix);
 
-const server = await startServer(subject === 'bare' ? 'bare' : 'api', env, { nodeArgs });
+const server = await startServer(app, env, { nodeArgs });
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 try {
   await sendRequests(server, agent, path, Math.max(1_000, requests / 10), concurrency);

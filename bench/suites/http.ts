@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deleteBenchKeys, uniqueBenchPrefix } from '../harness/bench-keyspace.js';
@@ -125,6 +126,36 @@ export const L1_ENV: Readonly<Record<string, string>> = { CACHE_L1_MAX_ENTRIES: 
 /** The availability route of the demo venue today (UTC), as every case requests it. */
 export function availabilityPath(): string {
   return `/venues/${DEMO_VENUE_ID}/availability?date=${new Date().toISOString().slice(0, 10)}`;
+}
+
+/** What the HTTP profile scripts serve: the suite's anchor, booking-api on a Redis hit, booking-api on an L1 hit. */
+export const HTTP_SUBJECTS = ['bare', 'redis', 'l1'] as const;
+export type HttpSubject = (typeof HTTP_SUBJECTS)[number];
+
+/** How `subject` is served: its app, the environment it needs (booking-api's keys under `prefix`), its path. */
+export function servingOf(
+  subject: HttpSubject,
+  redisUrl: string,
+  prefix: string,
+): { app: BenchApp; env: Record<string, string>; path: string } {
+  if (subject === 'bare') return { app: 'bare', env: {}, path: '/bare' };
+  const env = { ...benchApiEnv(redisUrl, prefix), ...(subject === 'l1' ? L1_ENV : {}) };
+  return { app: 'api', env, path: availabilityPath() };
+}
+
+/**
+ * The `<subject>[@tree]` arguments of the A/B profile scripts: what each case serves and from which checkout, each
+ * with its own key prefix; `undefined` when one names no subject.
+ */
+export function subjectCases(
+  args: string[],
+  prefixName: string,
+): { label: string; subject: HttpSubject; root: string; prefix: string }[] | undefined {
+  const cases = args.map((arg) => {
+    const [subject, tree = '.'] = arg.split('@') as [HttpSubject, string?];
+    return { label: arg, subject, root: resolve(tree), prefix: uniqueBenchPrefix(prefixName) };
+  });
+  return cases.every((c) => HTTP_SUBJECTS.includes(c.subject)) ? cases : undefined;
 }
 
 /** One keep-alive GET that must answer 200; the body is read in full (as a client would) and dropped. */

@@ -54,9 +54,14 @@ export class RedisSentinelGroup {
     return this.sentinels.map((s) => `127.0.0.1:${s.port}`);
   }
 
-  /** The port the sentinels currently report as master. */
-  async currentMasterPort(): Promise<number> {
-    const client = new Redis(this.sentinels[0].port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  /** The port the sentinels currently report as master (the first sentinel's answer). */
+  currentMasterPort(): Promise<number> {
+    return this.masterNamedBy(this.sentinels[0]);
+  }
+
+  /** The master port `sentinel` names for this group now (while a failover runs, sentinels may disagree). */
+  async masterNamedBy(sentinel: RedisServerProcess): Promise<number> {
+    const client = new Redis(sentinel.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await client.connect();
       const [, port] = (await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string];

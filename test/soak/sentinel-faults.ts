@@ -94,15 +94,10 @@ export function describeFault(report: SentinelFaultReport): string {
 export async function currentMasterPort(group: RedisSentinelGroup): Promise<number> {
   let lastError: unknown;
   for (const sentinel of group.sentinels) {
-    const client = new Redis(sentinel.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
-      await client.connect();
-      const [, port] = (await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', group.name)) as [string, string];
-      return Number(port);
+      return await group.masterNamedBy(sentinel);
     } catch (error) {
       lastError = error;
-    } finally {
-      client.disconnect();
     }
   }
   throw lastError;
@@ -133,10 +128,10 @@ async function groupView(group: RedisSentinelGroup): Promise<string> {
 function sentinelViews(group: RedisSentinelGroup): Promise<string[]> {
   return Promise.all(
     group.sentinels.map((sentinel) =>
-      ask(sentinel.port, async (client) => {
-        const [, port] = (await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', group.name)) as [string, string];
-        return `:${port}`;
-      }),
+      group.masterNamedBy(sentinel).then(
+        (port) => `:${port}`,
+        (error: unknown) => `unreachable (${errorMessage(error)})`,
+      ),
     ),
   );
 }
@@ -149,10 +144,14 @@ async function ask(port: number, run: (client: Redis) => Promise<string>): Promi
     await client.connect();
     return await run(client);
   } catch (error) {
-    return `unreachable (${error instanceof Error ? error.message : String(error)})`;
+    return `unreachable (${errorMessage(error)})`;
   } finally {
     client.disconnect();
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function dataNode(group: RedisSentinelGroup, port: number): RedisServerProcess {

@@ -22,9 +22,10 @@ describe('demo soak, one minute with a Redis master restart', () => {
     process.stdout.write(`${output}\n`);
 
     // The run's own failure lines go into the assertion, so a failed CI log names them (its middle is cut).
-    const failures = output.split('\n').filter((line) => line.startsWith('✘'));
+    const lines = output.split('\n');
+    const failures = lines.filter((line) => line.startsWith('✘'));
     expect({ code, failures }).toEqual({ code: 0, failures: [] });
-    const rows = output.split('\n').filter((line) => /^\| \d+ \|/.test(line));
+    const rows = lines.filter((line) => /^\| \d+ \|/.test(line));
     expect(rows).toHaveLength(1);
     const cells = rows[0]!.split('|').map((cell) => cell.trim());
     // min, RSS, heap, lag: four processes each, numbers.
